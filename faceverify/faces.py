@@ -1,0 +1,157 @@
+"""The one preprocessing path: decode any image, find the face, crop it, 100x100 RGB in [0, 1].
+
+Every image that enters training or verification (webcam frame, enrolled image, LFW negative)
+goes through :func:`prepare`, so the network never sees a difference in framing between sources.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import ImageError
+
+CROP_SIZE = 100
+MARGIN = 0.15  # extra border around the detected face box, as a share of its side
+FALLBACK_SHARE = 0.6  # side of the centred square used when no face is found, as a share of the short side
+DETECT_MAX_SIDE = 480  # frames are searched for faces at most this large (speed)
+MIN_IMAGE_SIDE = 32
+_JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
+
+Box = tuple[int, int, int, int]  # x, y, width, height in the source image's pixels
+
+
+@dataclass(frozen=True)
+class Face:
+    """A prepared face: ``pixels`` is 100x100x3 uint8 RGB; ``box`` is the detected face (None if not found)."""
+
+    pixels: np.ndarray
+    box: Box | None
+
+    @property
+    def face_found(self) -> bool:
+        return self.box is not None
+
+
+def decode_image(data: bytes, name: str = "image") -> np.ndarray:
+    """Decode JPEG/PNG/BMP bytes to 8-bit RGB; grey, alpha and 16-bit images are converted."""
+    if not data:
+        raise ImageError(f"{name} is empty (0 bytes)")
+    if data.startswith(_JPEG_START) and not data.rstrip(b"\0").endswith(_JPEG_END):
+        raise ImageError(f"{name} is a truncated JPEG: the file ends before the image does")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if image is None or image.size == 0:
+        raise ImageError(f"{name} is not an image faceverify can read (JPEG, PNG or BMP)")
+    return to_rgb8(image, name)
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Read an image file as 8-bit RGB, with a clear message when it is missing or unreadable."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ImageError(f"File not found: {path}") from None
+    except IsADirectoryError:
+        raise ImageError(f"{path} is a folder, not an image") from None
+    except OSError as exc:
+        raise ImageError(f"Cannot read {path}: {exc.strerror}") from None
+    return decode_image(data, str(path))
+
+
+def to_rgb8(image: np.ndarray, name: str = "image") -> np.ndarray:
+    """Convert an OpenCV image (BGR/BGRA/grey, 8/16-bit or float) to contiguous 8-bit RGB."""
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        image = np.clip(image.astype(np.float32) * (255.0 if image.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+    if image.ndim == 2 or image.shape[2] == 1:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    elif image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+    else:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    height, width = image.shape[:2]
+    if min(height, width) < MIN_IMAGE_SIDE:
+        raise ImageError(f"{name} is too small ({width}x{height}): faces need at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels")
+    return np.ascontiguousarray(image)
+
+
+_local = threading.local()
+
+
+def _cascade() -> cv2.CascadeClassifier:
+    """One Haar cascade per thread (OpenCV's detector is not safe to share between threads)."""
+    cascade = getattr(_local, "cascade", None)
+    if cascade is None:
+        cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+        if cascade.empty():
+            raise RuntimeError("OpenCV's Haar face cascade is missing: install opencv-python-headless 4.x")
+        _local.cascade = cascade
+    return cascade
+
+
+def detect_faces(rgb: np.ndarray) -> list[Box]:
+    """Frontal faces in an RGB image, largest first, in the image's own pixel coordinates."""
+    height, width = rgb.shape[:2]
+    scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if scale < 1.0:
+        grey = cv2.resize(grey, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+    grey = cv2.equalizeHist(grey)
+    min_side = max(24, min(grey.shape) // 10)
+    found = _cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
+    boxes = [tuple(round(v / scale) for v in box) for box in found]
+    return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
+
+
+def square_around(box: Box, margin: float, shape: tuple[int, ...]) -> Box:
+    """The square with ``margin`` around ``box``, moved (and if need be shrunk) to lie inside the image."""
+    x, y, w, h = box
+    side = min(round(max(w, h) * (1 + 2 * margin)), shape[0], shape[1])
+    cx, cy = x + w / 2, y + h / 2
+    left = int(min(max(round(cx - side / 2), 0), shape[1] - side))
+    top = int(min(max(round(cy - side / 2), 0), shape[0] - side))
+    return left, top, side, side
+
+
+def centre_square(shape: tuple[int, ...], share: float = FALLBACK_SHARE) -> Box:
+    """A centred square of ``share`` times the short side."""
+    side = max(1, round(min(shape[:2]) * share))
+    return (shape[1] - side) // 2, (shape[0] - side) // 2, side, side
+
+
+def crop(rgb: np.ndarray, square: Box) -> np.ndarray:
+    """Cut ``square`` out of the image and resize it to 100x100 (uint8 RGB)."""
+    x, y, w, h = square
+    region = rgb[y : y + h, x : x + w]
+    interpolation = cv2.INTER_AREA if w > CROP_SIZE else cv2.INTER_LINEAR
+    return cv2.resize(region, (CROP_SIZE, CROP_SIZE), interpolation=interpolation)
+
+
+def prepare(rgb: np.ndarray, margin: float = MARGIN) -> Face:
+    """Find the largest face and crop it with a margin; without a face, crop the centre (and say so)."""
+    boxes = detect_faces(rgb)
+    box = boxes[0] if boxes else None
+    square = square_around(box, margin, rgb.shape) if box else centre_square(rgb.shape)
+    return Face(crop(rgb, square), box)
+
+
+def prepare_file(path: Path) -> Face:
+    """:func:`prepare` for an image file."""
+    return prepare(read_image(path))
+
+
+def to_input(pixels: np.ndarray) -> np.ndarray:
+    """uint8 crops (..., 100, 100, 3) to the network's float32 input in [0, 1]."""
+    return pixels.astype(np.float32) / 255.0
+
+
+def encode_png(pixels: np.ndarray) -> bytes:
+    """Lossless PNG bytes of an RGB crop."""
+    ok, buffer = cv2.imencode(".png", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ImageError("could not encode the face crop as PNG")
+    return buffer.tobytes()

@@ -1,0 +1,219 @@
+"""The home folder: enrolled people and their face crops, LFW negatives, model, results, settings.
+
+Layout (everything owner-only: folders 0700, files 0600)::
+
+    HOME/people/<name>/anchor/<hash>.png      face crops, 100x100 RGB
+    HOME/people/<name>/positive/<hash>.png
+    HOME/negatives/<LFW person>/<file>.png    LFW face crops, prepared the same way
+    HOME/model/siamese.keras                  the trained model
+    HOME/model/embeddings/<version>/<name>.npz cached gallery embeddings
+    HOME/checkpoints/                         training in progress (for --resume)
+    HOME/results/                             training history, evaluation reports, ROC plots
+    HOME/settings.json, HOME/audit.sqlite
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from . import atomic
+from .errors import InvalidNameError, UnknownPersonError
+from .faces import encode_png
+
+ROLES = ("anchor", "positive")
+NAME_MAX = 64
+_NAME_RE = re.compile(r"^[\w][\w .'-]*$")
+IMAGE_SUFFIX = ".png"
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` stripped, or raise InvalidNameError if it could not be a safe folder name."""
+    stripped = name.strip()
+    if not stripped:
+        raise InvalidNameError("A person's name cannot be empty")
+    if len(stripped) > NAME_MAX:
+        raise InvalidNameError(f"A person's name can have at most {NAME_MAX} characters (this one has {len(stripped)})")
+    if "/" in stripped or "\\" in stripped or ".." in stripped or not _NAME_RE.match(stripped):
+        raise InvalidNameError(
+            f"Invalid name {name!r}: use letters, digits, spaces, '.', '-', '_' and \"'\" (no '/', '\\' or '..')"
+        )
+    return stripped
+
+
+def default_home() -> Path:
+    """FACEVERIFY_HOME, else the per-user data folder of this platform."""
+    if env := os.environ.get("FACEVERIFY_HOME"):
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "faceverify"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "faceverify"
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "faceverify"
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    """An enrolled person and how many crops they have of each role."""
+
+    name: str
+    anchors: int
+    positives: int
+
+
+def read_crop(path: Path) -> np.ndarray:
+    """A stored crop as 100x100x3 uint8 RGB."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise OSError(f"stored crop {path} is unreadable")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def read_crops(paths: list[Path]) -> np.ndarray:
+    """Stored crops stacked as (N, 100, 100, 3) uint8."""
+    return np.stack([read_crop(p) for p in paths]) if paths else np.zeros((0, 100, 100, 3), np.uint8)
+
+
+class Store:
+    """All of faceverify's data under one folder."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_home()
+
+    # -- locations ---------------------------------------------------------------------------
+    @property
+    def people_dir(self) -> Path:
+        return self.root / "people"
+
+    @property
+    def negatives_dir(self) -> Path:
+        return self.root / "negatives"
+
+    @property
+    def model_path(self) -> Path:
+        return self.root / "model" / "siamese.keras"
+
+    @property
+    def embeddings_dir(self) -> Path:
+        return self.root / "model" / "embeddings"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def results_dir(self) -> Path:
+        return self.root / "results"
+
+    @property
+    def settings_path(self) -> Path:
+        return self.root / "settings.json"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.root / "audit.sqlite"
+
+    def ensure(self) -> Store:
+        """Create the home folder (owner-only) if it does not exist yet."""
+        atomic.make_private_dir(self.root)
+        return self
+
+    # -- people --------------------------------------------------------------------------------
+    def person_dir(self, name: str) -> Path:
+        return self.people_dir / validate_name(name)
+
+    def people(self) -> list[PersonSummary]:
+        """Every enrolled person, sorted by name."""
+        if not self.people_dir.is_dir():
+            return []
+        return [
+            PersonSummary(d.name, len(self.images(d.name, "anchor")), len(self.images(d.name, "positive")))
+            for d in sorted(self.people_dir.iterdir(), key=lambda p: p.name.lower())
+            if d.is_dir()
+        ]
+
+    def has_person(self, name: str) -> bool:
+        return self.person_dir(name).is_dir()
+
+    def require_person(self, name: str) -> Path:
+        """The person's folder, or UnknownPersonError listing who is enrolled."""
+        folder = self.person_dir(name)
+        if not folder.is_dir():
+            known = ", ".join(p.name for p in self.people()) or "nobody yet"
+            raise UnknownPersonError(f"Unknown person {name!r} (enrolled: {known})")
+        return folder
+
+    def images(self, name: str, role: str) -> list[Path]:
+        """Paths of a person's crops of one role, in a stable order."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}")
+        return sorted((self.person_dir(name) / role).glob(f"*{IMAGE_SUFFIX}"))
+
+    def add_image(self, name: str, role: str, pixels: np.ndarray) -> Path:
+        """Store one crop for a person (creating the person); identical crops are stored once."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}")
+        data = encode_png(pixels)
+        path = self.person_dir(name) / role / f"{hashlib.sha256(data).hexdigest()[:20]}{IMAGE_SUFFIX}"
+        if not path.exists():
+            self.ensure()
+            atomic.make_private_dir(self.people_dir)
+            atomic.write_bytes(path, data)
+        return path
+
+    def remove_image(self, path: Path) -> None:
+        """Delete one stored crop (it must be inside the people folder)."""
+        path = Path(path).resolve()
+        if self.people_dir.resolve() not in path.parents:
+            raise ValueError(f"{path} is not an enrolled image")
+        path.unlink(missing_ok=True)
+
+    def remove_person(self, name: str) -> None:
+        """Delete a person's every crop and cached embedding."""
+        shutil.rmtree(self.require_person(name))
+        for cache in self.embeddings_dir.glob(f"*/{validate_name(name)}.npz"):
+            cache.unlink(missing_ok=True)
+
+    # -- LFW negatives ---------------------------------------------------------------------------
+    def negative_path(self, person: str, file_name: str) -> Path:
+        return self.negatives_dir / validate_name(person) / (Path(file_name).stem + IMAGE_SUFFIX)
+
+    def add_negative(self, person: str, file_name: str, pixels: np.ndarray) -> Path:
+        """Store one negative crop under its LFW identity."""
+        path = self.negative_path(person, file_name)
+        atomic.make_private_dir(self.negatives_dir)
+        atomic.write_bytes(path, encode_png(pixels))
+        return path
+
+    def negatives(self) -> dict[str, list[Path]]:
+        """Negative crops grouped by LFW identity."""
+        if not self.negatives_dir.is_dir():
+            return {}
+        groups = {d.name: sorted(d.glob(f"*{IMAGE_SUFFIX}")) for d in sorted(self.negatives_dir.iterdir()) if d.is_dir()}
+        return {name: paths for name, paths in groups.items() if paths}
+
+    def negative_count(self) -> int:
+        return sum(len(paths) for paths in self.negatives().values())
+
+    # -- settings ---------------------------------------------------------------------------------
+    def load_settings(self) -> dict:
+        """Saved settings (thresholds, camera, ...); an unreadable file counts as empty."""
+        try:
+            return json.loads(self.settings_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def save_settings(self, **changes: object) -> dict:
+        """Merge ``changes`` into the saved settings, atomically."""
+        settings = self.load_settings() | changes
+        self.ensure()
+        atomic.write_text(self.settings_path, json.dumps(settings, indent=2, sort_keys=True))
+        return settings
