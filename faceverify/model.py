@@ -1,0 +1,87 @@
+"""The Siamese network: embedding CNN, L1 distance layer, sigmoid head; atomic save, checked load."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+from keras import layers, ops  # noqa: E402
+
+from . import atomic  # noqa: E402
+from .errors import ModelError  # noqa: E402
+from .faces import CROP_SIZE  # noqa: E402
+
+INPUT_SHAPE = (CROP_SIZE, CROP_SIZE, 3)
+EMBEDDING_SIZE = 4096
+
+
+@keras.saving.register_keras_serializable(package="faceverify")
+class L1Dist(layers.Layer):
+    """Element-wise absolute difference of two embeddings: |e1 - e2|."""
+
+    def call(self, first, second):
+        return ops.abs(first - second)
+
+
+def make_embedding() -> keras.Model:
+    """Conv 64@10x10 -> pool -> Conv 128@7x7 -> pool -> Conv 128@4x4 -> pool -> Conv 256@4x4 -> Dense 4096."""
+    inputs = keras.Input(INPUT_SHAPE, name="image")
+    x = layers.Conv2D(64, 10, activation="relu", name="conv1")(inputs)
+    x = layers.MaxPooling2D(2, strides=2, padding="same", name="pool1")(x)
+    x = layers.Conv2D(128, 7, activation="relu", name="conv2")(x)
+    x = layers.MaxPooling2D(2, strides=2, padding="same", name="pool2")(x)
+    x = layers.Conv2D(128, 4, activation="relu", name="conv3")(x)
+    x = layers.MaxPooling2D(2, strides=2, padding="same", name="pool3")(x)
+    x = layers.Conv2D(256, 4, activation="relu", name="conv4")(x)
+    x = layers.Flatten(name="flatten")(x)
+    outputs = layers.Dense(EMBEDDING_SIZE, activation="sigmoid", name="embedding_vector")(x)
+    return keras.Model(inputs, outputs, name="embedding")
+
+
+def make_siamese() -> keras.Model:
+    """Two images -> shared embedding -> L1 distance -> Dense(1, sigmoid): the probability they match."""
+    embedding = make_embedding()
+    anchor = keras.Input(INPUT_SHAPE, name="anchor")
+    other = keras.Input(INPUT_SHAPE, name="other")
+    distance = L1Dist(name="distance")(embedding(anchor), embedding(other))
+    score = layers.Dense(1, activation="sigmoid", name="classifier")(distance)
+    return keras.Model([anchor, other], score, name="siamese")
+
+
+def embedding_of(siamese: keras.Model) -> keras.Model:
+    """The shared embedding network inside a Siamese model."""
+    return siamese.get_layer("embedding")
+
+
+def classifier_of(siamese: keras.Model) -> layers.Dense:
+    """The final Dense(1, sigmoid) layer."""
+    return siamese.get_layer("classifier")
+
+
+def save_model(model: keras.Model, path: Path) -> None:
+    """Save in Keras' native format, atomically: readers see the old model or the new, never half."""
+    with atomic.atomic_path(Path(path)) as tmp:
+        model.save(tmp)
+
+
+def model_version(path: Path) -> str:
+    """A short identifier that changes whenever the model file is replaced."""
+    stat = Path(path).stat()
+    return f"{stat.st_mtime_ns:x}-{stat.st_size:x}"
+
+
+def load_model(path: Path) -> keras.Model:
+    """Load a saved Siamese model, or raise ModelError with what to do about it."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(
+            f"No trained model yet ({path} does not exist): enroll a person, import negatives and train first"
+        )
+    try:
+        model = keras.models.load_model(path, compile=False)
+        embedding_of(model), classifier_of(model)
+    except Exception as exc:  # Keras raises many types for a damaged zip or a foreign model
+        raise ModelError(f"The model file {path} is damaged or not a faceverify model ({type(exc).__name__}); train again") from None
+    return model
