@@ -1,0 +1,113 @@
+"""The audit log: each verification and identification attempt, in an SQLite database only its owner can read."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('verify', 'identify')),
+    person TEXT NOT NULL,
+    verified INTEGER NOT NULL CHECK (verified IN (0, 1)),
+    share REAL NOT NULL,
+    mean_score REAL NOT NULL,
+    detection_threshold REAL NOT NULL,
+    verification_threshold REAL NOT NULL,
+    model_version TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('gui', 'cli')),
+    image TEXT NOT NULL,
+    crop BLOB
+);
+CREATE INDEX IF NOT EXISTS attempts_person ON attempts (person);
+"""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One attempt. `person` is the claimed person (verify) or the one identified, or 'unknown' (identify)."""
+
+    kind: str  # 'verify' or 'identify'
+    person: str
+    verified: bool
+    share: float
+    mean_score: float
+    detection_threshold: float
+    verification_threshold: float
+    model_version: str
+    source: str  # 'gui' or 'cli'
+    image: str  # the image's file name, or 'camera'
+    crop: bytes | None = None  # the face crop as PNG bytes
+    time: str = field(default_factory=_now)  # UTC, ISO-8601
+    id: int | None = None  # set by the log
+
+
+_COLUMNS = tuple(f.name for f in fields(AuditEntry) if f.name != "id")
+
+
+class AuditLog:
+    """The attempts table of a WAL-mode SQLite database (mode 0600); safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite gives the -wal and -shm files the database file's mode, so creating it 0600 covers all three.
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        self._lock = threading.Lock()
+        self._connection = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+        self._connection.row_factory = sqlite3.Row
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.execute("PRAGMA secure_delete=ON")  # deleted crops are overwritten, not just unlinked
+        self._connection.executescript(_SCHEMA)
+
+    def record(self, entry: AuditEntry) -> int:
+        """Adds the attempt; returns its id."""
+        values = [getattr(entry, name) for name in _COLUMNS]
+        placeholders = ", ".join("?" * len(_COLUMNS))
+        with self._lock, self._connection:
+            cursor = self._connection.execute(
+                f"INSERT INTO attempts ({', '.join(_COLUMNS)}) VALUES ({placeholders})", values
+            )
+        return cursor.lastrowid
+
+    def recent(self, limit: int = 50) -> list[AuditEntry]:
+        """The latest `limit` attempts, newest first."""
+        with self._lock:
+            rows = self._connection.execute("SELECT * FROM attempts ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [AuditEntry(**{**dict(row), "verified": bool(row["verified"])}) for row in rows]
+
+    def remove_person(self, name: str) -> int:
+        """Deletes every attempt logged for that person, crops included; returns how many."""
+        with self._lock:
+            with self._connection:
+                count = self._connection.execute("DELETE FROM attempts WHERE person = ?", (name,)).rowcount
+            # Move the change into the database file and empty the WAL, which still holds the old pages.
+            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return count
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def to_json_dict(entry: AuditEntry) -> dict:
+    """The entry as JSON-ready values, for `faceverify log --json`: `has_crop` in place of the crop's bytes."""
+    data = {f.name: getattr(entry, f.name) for f in fields(entry) if f.name != "crop"}
+    data["has_crop"] = entry.crop is not None
+    return data
