@@ -1,0 +1,148 @@
+"""Labelled pairs from the store, the deterministic 70/30 split, and the tf.data pipeline.
+
+Identities come from two places: enrolled people (anchors paired with positives) and, optionally,
+LFW people with two or more images (any two of their images form a positive pair). Negatives pair
+an anchor with an image of somebody else: an LFW negative or another enrolled person.
+
+Every source image lands in exactly one split. Enrolled people's images are split per person and
+role (70% of their anchors train, 30% validate; the same for positives); LFW images are split by
+whole identity, so the validation people are never seen in training.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import FaceverifyError
+from .store import Store, read_crops
+
+TRAIN_SHARE = 0.7
+MAX_PAIRS_PER_IDENTITY = 10  # LFW identities: positive pairs drawn per identity and epoch (George W Bush has 530 images)
+
+
+@dataclass
+class Identity:
+    """One person's images, as indices into :attr:`PairData.images`."""
+
+    name: str
+    anchors: list[int]
+    positives: list[int]  # equal to anchors for LFW identities (any two images match)
+    enrolled: bool
+
+
+@dataclass
+class Split:
+    """The identities and negative pool of one side of the split."""
+
+    identities: list[Identity] = field(default_factory=list)
+    negatives: list[int] = field(default_factory=list)
+
+
+@dataclass
+class PairData:
+    """Every crop the training uses, in memory (uint8), and the train/validation splits."""
+
+    images: np.ndarray
+    owners: np.ndarray  # per image: index of its identity group (for "somebody else" checks)
+    train: Split
+    validation: Split
+
+
+def _order(seed: int, key: str) -> str:
+    return hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()
+
+
+def split_keys(keys: list[str], seed: int, share: float = TRAIN_SHARE) -> tuple[list[str], list[str]]:
+    """Deterministically split ``keys`` into (train, validation): the same seed always gives the same split."""
+    ordered = sorted(keys, key=lambda k: _order(seed, k))
+    cut = round(len(ordered) * share)
+    if len(ordered) >= 2:
+        cut = min(max(cut, 1), len(ordered) - 1)
+    return ordered[:cut], ordered[cut:]
+
+
+def load_pair_data(store: Store, seed: int = 0, lfw_identities: bool = False) -> PairData:
+    """Read the store's crops and split them; raises FaceverifyError when there is nothing to train on."""
+    paths: list = []
+    owners: list[int] = []
+    train, validation = Split(), Split()
+
+    def add(group: int, chosen: list) -> list[int]:
+        start = len(paths)
+        paths.extend(chosen)
+        owners.extend([group] * len(chosen))
+        return list(range(start, len(paths)))
+
+    for group, person in enumerate(store.people()):
+        halves = {}
+        for role in ("anchor", "positive"):
+            by_name = {p.name: p for p in store.images(person.name, role)}
+            halves[role] = [[by_name[k] for k in part] for part in split_keys(list(by_name), seed)]
+        for side, half in ((train, 0), (validation, 1)):
+            anchors = add(group, halves["anchor"][half])
+            positives = add(group, halves["positive"][half])
+            side.negatives.extend(anchors + positives)
+            if anchors and positives:
+                side.identities.append(Identity(person.name, anchors, positives, enrolled=True))
+
+    negatives = store.negatives()
+    train_names, validation_names = split_keys(list(negatives), seed)
+    groups = {name: len(store.people()) + i for i, name in enumerate(negatives)}
+    for side, names in ((train, train_names), (validation, validation_names)):
+        for name in names:
+            indices = add(groups[name], negatives[name])
+            side.negatives.extend(indices)
+            if lfw_identities and len(indices) >= 2:
+                side.identities.append(Identity(name, indices, indices, enrolled=False))
+
+    if not train.identities:
+        raise FaceverifyError(
+            "Nothing to train on: enroll a person with at least 2 anchors and 2 positives"
+            " (or import LFW and use --lfw-identities)"
+        )
+    owner_array = np.asarray(owners)
+    if any(len(np.unique(owner_array[side.negatives])) < 2 for side in (train, validation)):
+        raise FaceverifyError("Not enough negative images: import LFW first (faceverify import-lfw PATH)")
+    return PairData(read_crops(paths), owner_array, train, validation)
+
+
+def make_pairs(data: PairData, split: Split, rng: np.random.Generator) -> np.ndarray:
+    """Balanced labelled pairs as an (n, 3) int array of (first, second, label), shuffled.
+
+    Enrolled people: every (anchor, positive) combination; LFW identities: up to
+    MAX_PAIRS_PER_IDENTITY random pairs of two different images. Each positive pair gets a
+    negative partner with the same first image and an image of somebody else.
+    """
+    positives = []
+    for identity in split.identities:
+        if identity.enrolled:
+            positives += [(a, p) for a in identity.anchors for p in identity.positives]
+        else:
+            members = np.asarray(identity.anchors)
+            count = min(MAX_PAIRS_PER_IDENTITY, len(members) * (len(members) - 1) // 2)
+            for _ in range(count):
+                a, p = rng.choice(members, 2, replace=False)
+                positives.append((int(a), int(p)))
+    pool = np.asarray(split.negatives)
+    first = np.asarray([a for a, _ in positives])
+    partners = pool[rng.integers(0, len(pool), len(first))]
+    clash = data.owners[partners] == data.owners[first]
+    while clash.any():  # redraw partners that happen to be the same person
+        partners[clash] = pool[rng.integers(0, len(pool), int(clash.sum()))]
+        clash = data.owners[partners] == data.owners[first]
+    rows = np.concatenate(
+        [
+            np.column_stack([first, [p for _, p in positives], np.ones(len(first), int)]),
+            np.column_stack([first, partners, np.zeros(len(first), int)]),
+        ]
+    )
+    return rows[rng.permutation(len(rows))]
+
+
+def iterate_pairs(data: PairData, rows: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.float32]]:
+    """Yield (first crop, second crop, label) for each row, uint8 crops straight from memory."""
+    for first, second, label in rows:
+        yield data.images[first], data.images[second], np.float32(label)
