@@ -1,0 +1,281 @@
+"""The `faceverify` command line: a thin face over the core, like the GUI.
+
+Errors a user can cause print one line on stderr and exit with status 2; nothing else changes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import FaceverifyError
+from .store import Store
+
+EXIT_OK, EXIT_NOT_VERIFIED, EXIT_ERROR = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="faceverify", description="Verify faces with a Siamese network.")
+    parser.add_argument("--version", action="version", version=f"faceverify {__version__}")
+    parser.add_argument("--home", type=Path, help="data folder (default: $FACEVERIFY_HOME or the per-user data folder)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    enroll = commands.add_parser("enroll", help="add face images of a person")
+    enroll.add_argument("name")
+    enroll.add_argument("--from", dest="paths", type=Path, nargs="+", required=True, metavar="PATH",
+                        help="image files or folders")
+    enroll.add_argument("--role", choices=("anchor", "positive"), help="default: alternate anchor and positive")
+
+    lfw = commands.add_parser("import-lfw", help="import LFW (lfw.tgz or the lfw/ folder) as negatives")
+    lfw.add_argument("path", type=Path)
+    lfw.add_argument("--people", type=Path, metavar="FILE",
+                     help="import only the people listed in this file (e.g. peopleDevTrain.txt)")
+
+    people = commands.add_parser("people", help="list enrolled people, or remove one")
+    people_commands = people.add_subparsers(dest="people_command", metavar="ACTION")
+    remove = people_commands.add_parser("remove", help="delete a person's images, embeddings and logged crops")
+    remove.add_argument("name")
+
+    train = commands.add_parser("train", help="train the Siamese model on the enrolled people and negatives")
+    train.add_argument("--epochs", type=int, default=50)
+    train.add_argument("--batch-size", type=int, default=16)
+    train.add_argument("--learning-rate", type=float, default=1e-4)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--steps-per-epoch", type=int, help="cap the steps of each epoch")
+    train.add_argument("--lfw-identities", action="store_true",
+                       help="also train on LFW people with 2+ images (a generic, one-shot model)")
+    train.add_argument("--fine-tune", action="store_true", help="start from the current model, not from scratch")
+    train.add_argument("--no-augment", dest="augment", action="store_false")
+    train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default")
+    train.add_argument("--resume", action="store_true", help="continue an interrupted training")
+
+    evaluate = commands.add_parser("evaluate", help="accuracy, ROC AUC and EER on the validation split or LFW pairs")
+    evaluate.add_argument("--pairs", type=Path, help="an LFW pairs file (pairsDevTest.txt, pairs.txt)")
+    evaluate.add_argument("--lfw", type=Path, help="the lfw/ folder the pairs refer to")
+    evaluate.add_argument("--threshold", type=float, default=0.5)
+
+    for name, help_text in (("verify", "is this person who they claim to be?"), ("identify", "who is this?")):
+        command = commands.add_parser(name, help=help_text)
+        if name == "verify":
+            command.add_argument("name")
+        command.add_argument("images", type=Path, nargs="+", metavar="IMAGE")
+        command.add_argument("--detection-threshold", type=float)
+        command.add_argument("--verification-threshold", type=float)
+        command.add_argument("--json", action="store_true", help="print the results as JSON")
+
+    log = commands.add_parser("log", help="recent verifications and identifications")
+    log.add_argument("--limit", type=int, default=20)
+    log.add_argument("--json", action="store_true")
+
+    commands.add_parser("bench", help="measure verification speed on this machine")
+    gui = commands.add_parser("gui", help="start the desktop app")
+    gui.add_argument("--camera", help="device index, video file or stream URL")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    store = Store(args.home)
+    try:
+        return COMMANDS[args.command](store, args)
+    except FaceverifyError as exc:
+        print(f"faceverify: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("faceverify: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+
+
+# -- commands --------------------------------------------------------------------------------------------
+def _enroll(store: Store, args: argparse.Namespace) -> int:
+    from .enrollment import enroll
+
+    result = enroll(store, args.name, args.paths, args.role)
+    print(f"{args.name}: added {result.added['anchor']} anchor and {result.added['positive']} positive images")
+    if result.without_face:
+        print(f"  {result.without_face} had no detectable face: their centre was used")
+    if result.skipped:
+        print(f"  skipped {len(result.skipped)} unreadable files, e.g. {result.skipped[0]}")
+    return EXIT_OK
+
+
+def _import_lfw(store: Store, args: argparse.Namespace) -> int:
+    from .enrollment import import_lfw
+    from .lfw import read_people_file
+
+    people = {name for name, _ in read_people_file(args.people)} if args.people else None
+    bar = ProgressBar("importing")
+    result = import_lfw(store.ensure(), args.path, people, on_progress=lambda done, total: bar.update(done, total))
+    bar.close()
+    print(f"imported {result.added} negatives ({result.already_there} already there, "
+          f"{result.unreadable} unreadable skipped, {result.without_face} without a detected face)")
+    return EXIT_OK
+
+
+def _people(store: Store, args: argparse.Namespace) -> int:
+    if args.people_command == "remove":
+        from .audit import AuditLog
+
+        store.remove_person(args.name)
+        if store.audit_path.exists():
+            with AuditLog(store.audit_path) as log:
+                log.remove_person(args.name)
+        print(f"removed {args.name}: images, cached embeddings and logged crops")
+        return EXIT_OK
+    people = store.people()
+    for person in people:
+        print(f"{person.name}\t{person.anchors} anchors\t{person.positives} positives")
+    if not people:
+        print("nobody enrolled yet: faceverify enroll NAME --from PATH")
+    print(f"{store.negative_count()} negative images", file=sys.stderr)
+    return EXIT_OK
+
+
+def _train(store: Store, args: argparse.Namespace) -> int:
+    from .training import Trainer, TrainingConfig
+
+    bar = ProgressBar("training")
+
+    def show(progress) -> None:
+        last = progress.last_epoch
+        figures = f" val P {last.val_precision:.2f} R {last.val_recall:.2f}" if last else ""
+        bar.update(progress.step, progress.steps,
+                   f"epoch {progress.epoch}/{progress.epochs} loss {progress.loss:.3f}{figures}",
+                   eta=progress.remaining)
+
+    if args.resume:
+        trainer = Trainer.resume(store, on_progress=show)
+    else:
+        config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+                                seed=args.seed, lfw_identities=args.lfw_identities,
+                                steps_per_epoch=args.steps_per_epoch, fine_tune=args.fine_tune,
+                                augment=args.augment, strategy=args.strategy)
+        trainer = Trainer(store.ensure(), config, on_progress=show)
+    result = trainer.run()
+    bar.close()
+    final = result.history[-1]
+    print(f"trained {len(result.history)} epochs at {result.pairs_per_second:.1f} pairs/s: "
+          f"val loss {final.val_loss:.3f}, precision {final.val_precision:.3f}, recall {final.val_recall:.3f}, "
+          f"accuracy {final.val_accuracy:.3f}; model saved to {store.model_path}")
+    return EXIT_OK
+
+
+def _evaluate(store: Store, args: argparse.Namespace) -> int:
+    from .evaluation import save_report
+    from .protocols import evaluate_lfw_pairs, evaluate_validation
+
+    if args.pairs or args.lfw:
+        if not (args.pairs and args.lfw):
+            raise FaceverifyError("--pairs and --lfw go together: the pairs file and the lfw/ folder it refers to")
+        report, scores, labels = evaluate_lfw_pairs(store, args.pairs, args.lfw, args.threshold)
+        name = f"lfw_{args.pairs.stem}"
+    else:
+        report, scores, labels = evaluate_validation(store, args.threshold)
+        name = "validation"
+    json_path, png_path = save_report(report, scores, labels, store.results_dir, name)
+    for key, value in report.items():
+        if not isinstance(value, list):
+            print(f"{key:>22}: {value:.4f}" if isinstance(value, float) else f"{key:>22}: {value}")
+    print(f"report: {json_path}\nROC curve: {png_path}")
+    return EXIT_OK
+
+
+def _verify(store: Store, args: argparse.Namespace) -> int:
+    return _decide(store, args, identify=False)
+
+
+def _identify(store: Store, args: argparse.Namespace) -> int:
+    return _decide(store, args, identify=True)
+
+
+def _decide(store: Store, args: argparse.Namespace, identify: bool) -> int:
+    """verify/identify: prepare every image first (a bad one stops everything), then decide and log each."""
+    from .decisions import DecisionService
+
+    service = DecisionService(store, source="cli")
+    thresholds = service.thresholds(args.detection_threshold, args.verification_threshold)
+    if not identify:
+        store.require_person(args.name)
+    outcomes = service.run_files(args.images, None if identify else args.name, *thresholds)
+    if args.json:
+        print(json.dumps([o.to_json() for o in outcomes], indent=2))
+    else:
+        for outcome in outcomes:
+            print(outcome.describe())
+    return EXIT_OK if all(o.accepted for o in outcomes) else EXIT_NOT_VERIFIED
+
+
+def _log(store: Store, args: argparse.Namespace) -> int:
+    from .audit import AuditLog, to_json_dict
+
+    entries = AuditLog(store.audit_path).recent(args.limit) if store.audit_path.exists() else []
+    if args.json:
+        print(json.dumps([to_json_dict(e) for e in entries], indent=2))
+        return EXIT_OK
+    for e in entries:
+        result = "VERIFIED" if e.verified else "NOT VERIFIED"
+        print(f"{e.time}  {e.kind:<8} {e.person:<24} {result:<12} share {e.share:.2f}  mean {e.mean_score:.2f}"
+              f"  [{e.source}: {e.image}]")
+    if not entries:
+        print("no verifications logged yet")
+    return EXIT_OK
+
+
+def _bench(store: Store, args: argparse.Namespace) -> int:
+    from .bench import run_benchmark
+
+    run_benchmark(print)
+    return EXIT_OK
+
+
+def _gui(store: Store, args: argparse.Namespace) -> int:
+    from .gui.app import run
+
+    return run(camera=args.camera, home=args.home)
+
+
+COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
+    "enroll": _enroll, "import-lfw": _import_lfw, "people": _people, "train": _train, "evaluate": _evaluate,
+    "verify": _verify, "identify": _identify, "log": _log, "bench": _bench, "gui": _gui,
+}
+
+
+class ProgressBar:
+    """A one-line progress bar with ETA on stderr: redrawn in place on a terminal, a line every few seconds in a log."""
+
+    WIDTH = 28
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.start = time.monotonic()
+        self.drawn = 0.0
+        self.tty = sys.stderr.isatty()
+
+    def update(self, done: int, total: int | None, text: str = "", eta: float | None = None) -> None:
+        now = time.monotonic()
+        if now - self.drawn < (0.2 if self.tty else 5.0) and done != total:
+            return
+        self.drawn = now
+        if total:
+            filled = round(self.WIDTH * done / total)
+            if eta is None:
+                eta = (now - self.start) * (total - done) / max(done, 1)
+            line = f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} {text} ETA {_duration(eta)}"
+        else:
+            line = f"{self.label} {done} {text} ({_duration(now - self.start)})"
+        print(f"\r{line}\033[K" if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.tty:
+            print(file=sys.stderr)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"

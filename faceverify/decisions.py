@@ -1,0 +1,127 @@
+"""Decisions end to end, shared by the CLI and the GUI: crops -> verifier -> decision -> audit log.
+
+A probe is one image file or a burst of camera frames; each is prepared by :mod:`faces`, scored by
+the :class:`~faceverify.verifier.Verifier`, decided by the seed's rule, and recorded in the audit log.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .audit import AuditEntry, AuditLog
+from .faces import Face, encode_png, prepare_file
+from .store import Store
+from .verifier import DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, Identification, Verifier
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result for one probe: a verification (``identification`` None) or an identification."""
+
+    image: str
+    decision: Decision | None  # verify: the claimed person's; identify: the best person's (None if nobody enrolled)
+    identification: Identification | None
+    face_found: bool
+    seconds: float
+
+    @property
+    def kind(self) -> str:
+        return "identify" if self.identification else "verify"
+
+    @property
+    def person(self) -> str:
+        """The claimed person (verify) or the one identified, or 'unknown'."""
+        if self.identification:
+            return self.identification.person or "unknown"
+        return self.decision.person
+
+    @property
+    def accepted(self) -> bool:
+        return self.identification.person is not None if self.identification else self.decision.verified
+
+    def to_json(self) -> dict:
+        """The JSON object of `faceverify verify/identify --json`."""
+        d = self.decision
+        result = {
+            "image": self.image, "kind": self.kind, "person": self.person, "verified": self.accepted,
+            "share": d.share if d else 0.0, "mean_score": d.mean_score if d else 0.0,
+            "comparisons": d.comparisons if d else 0,
+            "detection_threshold": d.detection_threshold if d else None,
+            "verification_threshold": d.verification_threshold if d else None,
+            "face_found": self.face_found, "model_version": d.model_version if d else None,
+            "seconds": round(self.seconds, 4),
+        }
+        if self.identification:
+            result["candidates"] = [
+                {"person": c.person, "share": c.share, "mean_score": c.mean_score, "verified": c.verified}
+                for c in self.identification.decisions
+            ]
+        return result
+
+    def describe(self) -> str:
+        """One human-readable line."""
+        d = self.decision
+        face = "" if self.face_found else " (no face detected: centre of the image used)"
+        if d is None:
+            return f"{self.image}: unknown (nobody enrolled){face}"
+        verdict = ("VERIFIED" if self.accepted else "NOT VERIFIED") if self.kind == "verify" else self.person
+        return (f"{self.image}: {verdict} — {d.person}: {d.share:.0%} of {d.comparisons} comparisons pass "
+                f"{d.detection_threshold:.2f} (needs > {d.verification_threshold:.0%}), mean score {d.mean_score:.3f}"
+                f"{face}")
+
+
+class DecisionService:
+    """Runs and logs decisions for one face (``source`` is 'cli' or 'gui'); thread-safe like the verifier."""
+
+    def __init__(self, store: Store, source: str, verifier: Verifier | None = None) -> None:
+        self.store = store
+        self.source = source
+        self.verifier = verifier or Verifier(store)
+
+    def thresholds(self, detection: float | None = None, verification: float | None = None) -> tuple[float, float]:
+        """Thresholds given, else the saved settings, else the defaults (0.5, 0.5)."""
+        settings = self.store.load_settings()
+        return (
+            detection if detection is not None else float(settings.get("detection_threshold", DETECTION_THRESHOLD)),
+            verification if verification is not None
+            else float(settings.get("verification_threshold", VERIFICATION_THRESHOLD)),
+        )
+
+    def run_files(self, paths: Sequence[Path], person: str | None, detection: float,
+                  verification: float) -> list[Outcome]:
+        """Verify (``person`` given) or identify each image file; every file is read before any is decided."""
+        faces = [prepare_file(path) for path in paths]
+        return [self.decide([face], str(path), person, detection, verification) for path, face in zip(paths, faces)]
+
+    def decide(self, faces: Sequence[Face], image: str, person: str | None, detection: float,
+               verification: float) -> Outcome:
+        """One decision for a burst of faces (a single image is a burst of one), logged."""
+        started = time.perf_counter()
+        crops = np.stack([f.pixels for f in faces])
+        if person is None:
+            identification = self.verifier.identify(crops, detection, verification)
+            decision = identification.decisions[0] if identification.decisions else None
+        else:
+            identification, decision = None, self.verifier.verify(person, crops, detection, verification)
+        outcome = Outcome(image, decision, identification, any(f.face_found for f in faces),
+                          time.perf_counter() - started)
+        self._log(outcome, faces[0])
+        return outcome
+
+    def _log(self, outcome: Outcome, face: Face) -> None:
+        d = outcome.decision
+        keep_crop = not outcome.accepted and self.store.load_settings().get("log_failed_crops", False)
+        self.store.ensure()
+        with AuditLog(self.store.audit_path) as log:
+            log.record(AuditEntry(
+                kind=outcome.kind, person=outcome.person, verified=outcome.accepted,
+                share=d.share if d else 0.0, mean_score=d.mean_score if d else 0.0,
+                detection_threshold=d.detection_threshold if d else 0.0,
+                verification_threshold=d.verification_threshold if d else 0.0,
+                model_version=d.model_version if d else "", source=self.source, image=outcome.image,
+                crop=encode_png(face.pixels) if keep_crop else None,
+            ))

@@ -1,0 +1,132 @@
+"""Bringing faces into the store: enrolling a person from image files, importing LFW as negatives.
+
+Both check everything before they write: a bad file named on its own stops the whole enrollment
+with nothing written; bad files inside a folder are skipped and counted; an LFW import that fails
+part-way (a cut-short archive) leaves the negatives exactly as they were.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import atomic
+from .errors import DatasetError, ImageError
+from .faces import Face, decode_image, prepare, read_image
+from .lfw import count_lfw, iter_lfw
+from .store import ROLES, Store, validate_name
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+
+
+@dataclass
+class EnrollResult:
+    """What an enrollment added, and what it skipped."""
+
+    added: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ROLES, 0))
+    without_face: int = 0
+    skipped: list[str] = field(default_factory=list)  # "path: reason" for unreadable files inside folders
+
+
+def collect_images(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
+    """Split the given paths into (files named directly, image files found inside folders)."""
+    direct, found = [], []
+    for path in map(Path, paths):
+        if path.is_dir():
+            inside = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            if not inside:
+                raise ImageError(f"No images (JPEG, PNG or BMP) in folder {path}")
+            found += inside
+        elif path.exists():
+            direct.append(path)
+        else:
+            raise ImageError(f"File not found: {path}")
+    return direct, found
+
+
+def prepare_images(paths: Iterable[Path]) -> tuple[list[tuple[Path, Face]], list[str]]:
+    """Faces of the given files and folders: files named directly must be readable; inside folders bad ones are skipped."""
+    direct, found = collect_images(paths)
+    faces = [(path, prepare(read_image(path))) for path in direct]
+    skipped = []
+    for path in found:
+        try:
+            faces.append((path, prepare(read_image(path))))
+        except ImageError as exc:
+            skipped.append(str(exc))
+    if not faces:
+        raise ImageError(f"None of the {len(skipped)} image files could be read: {skipped[0]}")
+    return faces, skipped
+
+
+def enroll(store: Store, name: str, paths: Iterable[Path], role: str | None = None) -> EnrollResult:
+    """Add images to a person: to ``role``, or to whichever of anchor/positive has fewer (alternating)."""
+    name = validate_name(name)
+    faces, skipped = prepare_images(paths)
+    result = EnrollResult(skipped=skipped)
+    counts = {r: len(store.images(name, r)) for r in ROLES}
+    for _, face in faces:
+        chosen = role or min(ROLES, key=lambda r: (counts[r], ROLES.index(r)))
+        store.add_image(name, chosen, face.pixels)
+        counts[chosen] += 1
+        result.added[chosen] += 1
+        result.without_face += not face.face_found
+    return result
+
+
+@dataclass
+class ImportResult:
+    """What an LFW import added."""
+
+    added: int = 0
+    already_there: int = 0
+    unreadable: int = 0
+    without_face: int = 0
+
+
+def import_lfw(store: Store, source: Path, people: set[str] | None = None,
+               on_progress: Callable[[int, int | None], None] | None = None) -> ImportResult:
+    """Import LFW images as negatives, streaming; all or nothing: a failure part-way adds none of them."""
+    result = ImportResult()
+    total = count_lfw(Path(source)) if people is None else None
+    staging = store.root / f".import-{uuid.uuid4().hex}"
+    atomic.make_private_dir(staging)
+    try:
+        staged = Store(staging)
+        for done, image in enumerate(iter_lfw(Path(source), people), start=1):
+            if store.negative_path(image.person, image.name).exists():
+                result.already_there += 1
+            else:
+                _stage(staged, image, result)
+            if on_progress:
+                on_progress(done, total)
+        if result.added == 0 and result.already_there == 0:
+            raise DatasetError(f"{source}: none of its LFW images could be read")
+        _move_into(staged.negatives_dir, store.negatives_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result
+
+
+def _stage(staged: Store, image, result: ImportResult) -> None:
+    try:
+        face = prepare(decode_image(image.data, image.name))
+    except ImageError:
+        result.unreadable += 1
+        return
+    staged.add_negative(image.person, image.name, face.pixels)
+    result.added += 1
+    result.without_face += not face.face_found
+
+
+def _move_into(source: Path, target: Path) -> None:
+    """Rename every staged file into place (same file system, so each move is atomic)."""
+    if not source.is_dir():
+        return
+    for folder in source.iterdir():
+        atomic.make_private_dir(target / folder.name)
+        for file in folder.iterdir():
+            os.replace(file, target / folder.name / file.name)

@@ -1,0 +1,174 @@
+"""Verification and identification with one embedding pass per probe and cached gallery embeddings.
+
+The Siamese model's score for (probe, image) is sigmoid(w . |e(probe) - e(image)| + b). The
+embeddings e(image) of a person's positive images depend only on the model, so they are computed
+once per model version, kept in memory and on disk (``HOME/model/embeddings/<version>/<name>.npz``,
+keyed by image), and a probe costs one embedding pass plus one vectorised head call, whatever the
+number of enrolled images.
+"""
+from __future__ import annotations
+
+import io
+import shutil
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import tensorflow as tf
+
+from . import atomic
+from .errors import FaceverifyError
+from .faces import to_input
+from .model import classifier_of, embedding_of, load_model, model_version
+from .store import Store, read_crops
+
+DETECTION_THRESHOLD = 0.5
+VERIFICATION_THRESHOLD = 0.5
+EMBED_BATCH = 64
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The seed's rule applied to one person: share of comparisons whose score passes the detection threshold."""
+
+    person: str
+    verified: bool
+    share: float
+    mean_score: float
+    comparisons: int
+    detection_threshold: float
+    verification_threshold: float
+    model_version: str
+    scores: np.ndarray = field(repr=False, compare=False)
+
+
+def decide(person: str, scores: np.ndarray, detection_threshold: float, verification_threshold: float,
+           version: str) -> Decision:
+    """Verified when the share of scores above ``detection_threshold`` is above ``verification_threshold``."""
+    scores = np.asarray(scores, np.float32).reshape(-1)
+    share = float(np.mean(scores > detection_threshold)) if scores.size else 0.0
+    mean = float(scores.mean()) if scores.size else 0.0
+    return Decision(person, share > verification_threshold, share, mean, int(scores.size),
+                    detection_threshold, verification_threshold, version, scores)
+
+
+@dataclass(frozen=True)
+class Identification:
+    """One-to-many result: the best person whose share passes, or None for unknown; every person's decision."""
+
+    person: str | None
+    decisions: list[Decision]
+
+
+class Verifier:
+    """Scores probes against enrolled people; safe to call from worker threads."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.RLock()
+        self._version: str | None = None
+        self._galleries: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
+
+    # -- model --------------------------------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        """The version of the loaded model (loading it if needed)."""
+        self._ensure_model()
+        return self._version or ""
+
+    def _ensure_model(self) -> None:
+        """Load the model, or reload it when the file was replaced (e.g. a training just finished)."""
+        path = self.store.model_path
+        with self._lock:
+            current = model_version(path) if path.is_file() else None
+            if current is not None and current == self._version:
+                return
+            model = load_model(path)
+            embedding = embedding_of(model)
+            kernel, bias = classifier_of(model).get_weights()
+            self._embed = tf.function(
+                lambda x: embedding(x, training=False),
+                input_signature=[tf.TensorSpec((None, *embedding.input_shape[1:]), tf.float32)],
+            )
+            self._weights, self._bias = kernel.reshape(-1).astype(np.float32), np.float32(bias[0])
+            self._version, self._galleries = current, {}
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        """Embeddings (N, 4096) of uint8 crops (N, 100, 100, 3), in batched calls of at most EMBED_BATCH."""
+        self._ensure_model()
+        parts = [self._embed(tf.constant(to_input(np.asarray(crops[i : i + EMBED_BATCH])))).numpy()
+                 for i in range(0, len(crops), EMBED_BATCH)]
+        return np.concatenate(parts) if parts else np.zeros((0, self._weights.size), np.float32)
+
+    def head(self, probe: np.ndarray, gallery: np.ndarray) -> np.ndarray:
+        """Siamese scores sigmoid(|e - g| w + b): one probe against every gallery row, or row by row."""
+        logits = np.abs(gallery - probe) @ self._weights + self._bias
+        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+
+    # -- gallery ------------------------------------------------------------------------------------
+    def gallery(self, name: str) -> np.ndarray:
+        """Embeddings of a person's positive images: from memory, from disk, or computed (and cached)."""
+        self._ensure_model()
+        self.store.require_person(name)
+        paths = self.store.images(name, "positive")
+        keys = tuple(p.name for p in paths)
+        with self._lock:
+            cached = self._galleries.get(name)
+            if cached and cached[0] == keys:
+                return cached[1]
+            known = self._read_cache(name)
+            missing = [p for p in paths if p.name not in known]
+            if missing:
+                known.update(zip((p.name for p in missing), self.embed(read_crops(missing))))
+            embeddings = np.stack([known[k] for k in keys]) if keys else np.zeros((0, self._weights.size), np.float32)
+            if missing or set(known) != set(keys):
+                self._write_cache(name, keys, embeddings)
+            self._galleries[name] = (keys, embeddings)
+            return embeddings
+
+    def _cache_path(self, name: str):
+        return self.store.embeddings_dir / (self._version or "none") / f"{name}.npz"
+
+    def _read_cache(self, name: str) -> dict[str, np.ndarray]:
+        try:
+            with np.load(self._cache_path(name)) as saved:
+                return dict(zip(saved["keys"].tolist(), saved["embeddings"]))
+        except (OSError, ValueError, KeyError):
+            return {}
+
+    def _write_cache(self, name: str, keys: tuple[str, ...], embeddings: np.ndarray) -> None:
+        """Save a person's gallery atomically; caches of older model versions are dropped."""
+        for old in self.store.embeddings_dir.glob("*"):
+            if old.name != self._version:
+                shutil.rmtree(old, ignore_errors=True)
+        buffer = io.BytesIO()
+        np.savez(buffer, keys=np.asarray(keys, dtype=str), embeddings=embeddings)
+        atomic.write_bytes(self._cache_path(name), buffer.getvalue())
+
+    # -- decisions ------------------------------------------------------------------------------------
+    def scores(self, name: str, probes: np.ndarray) -> np.ndarray:
+        """Scores (frames, images) of probe crops against a person's positive images."""
+        gallery = self.gallery(name)
+        if len(gallery) == 0:
+            raise FaceverifyError(f"{name} has no positive images to compare with: enroll some first")
+        return np.stack([self.head(e, gallery) for e in self.embed(probes)])
+
+    def verify(self, name: str, probes: np.ndarray, detection_threshold: float = DETECTION_THRESHOLD,
+               verification_threshold: float = VERIFICATION_THRESHOLD) -> Decision:
+        """One decision for a burst of probe crops (F, 100, 100, 3): every frame against every positive image."""
+        scores = self.scores(name, probes)
+        return decide(name, scores, detection_threshold, verification_threshold, self.version)
+
+    def identify(self, probes: np.ndarray, detection_threshold: float = DETECTION_THRESHOLD,
+                 verification_threshold: float = VERIFICATION_THRESHOLD) -> Identification:
+        """The enrolled person with the highest passing share (ties: higher mean score), or unknown."""
+        embeddings = self.embed(probes)
+        decisions = []
+        for person in self.store.people():
+            gallery = self.gallery(person.name)
+            if len(gallery):
+                scores = np.stack([self.head(e, gallery) for e in embeddings])
+                decisions.append(decide(person.name, scores, detection_threshold, verification_threshold, self.version))
+        decisions.sort(key=lambda d: (d.share, d.mean_score), reverse=True)
+        best = decisions[0].person if decisions and decisions[0].verified else None
+        return Identification(best, decisions)
