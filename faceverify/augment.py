@@ -6,7 +6,7 @@ the same spread of looks, so the network cannot tell them apart by camera instea
 """
 from __future__ import annotations
 
-import tensorflow as tf
+from .tfruntime import tf
 
 CAST = 0.08  # largest per-channel gain change of the colour cast
 NOISE = 0.03  # largest standard deviation of the added Gaussian noise

@@ -196,12 +196,12 @@ def _identify(store: Store, args: argparse.Namespace) -> int:
 
 def _decide(store: Store, args: argparse.Namespace, identify: bool) -> int:
     """verify/identify: prepare every image first (a bad one stops everything), then decide and log each."""
+    if not identify:
+        store.require_person(args.name)
     from .decisions import DecisionService
 
     service = DecisionService(store, source="cli")
     thresholds = service.thresholds(args.detection_threshold, args.verification_threshold)
-    if not identify:
-        store.require_person(args.name)
     outcomes = service.run_files(args.images, None if identify else args.name, *thresholds)
     if args.json:
         print(json.dumps([o.to_json() for o in outcomes], indent=2))

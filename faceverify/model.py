@@ -1,10 +1,9 @@
 """The Siamese network: embedding CNN, L1 distance layer, sigmoid head; atomic save, checked load."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from .tfruntime import tf  # noqa: F401  (loads TensorFlow quietly before Keras does)
 
 import keras  # noqa: E402
 from keras import layers, ops  # noqa: E402

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import tensorflow as tf
+from .tfruntime import tf
 
 from . import atomic
 from .augment import augment_pair
@@ -90,11 +90,12 @@ class TrainingResult:
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
-    """'default' (one device), 'mirrored' (all local GPUs, or CPUs), 'multiworker' (machines named in TF_CONFIG)."""
+    """'default' (one device), 'mirrored' (all local GPUs, else all logical CPUs), 'multiworker' (TF_CONFIG)."""
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
     if name == "multiworker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise FaceverifyError(f"Unknown strategy {name!r}: use default, mirrored or multiworker")
@@ -149,15 +150,15 @@ class Trainer:
                     raise TrainingCancelled("Training cancelled; resume continues from the last finished epoch")
                 losses.append(float(train_step(batch)))
                 self.on_progress(Progress(epoch + 1, config.epochs, step, steps, float(np.mean(losses)),
-                                          clock.elapsed(), clock.remaining(step, steps),
+                                          clock.elapsed(), clock.remaining(step / steps),
                                           result.history[-1] if result.history else None))
             seconds = time.monotonic() - epoch_start
-            clock.epoch_done()
             result.history.append(self._epoch_result(model, data, validation, epoch, losses, seconds, len(rows)))
+            clock.epoch_done()
             result.pairs_per_second = sum(e.pairs for e in result.history) / sum(e.seconds for e in result.history)
             self._checkpoint(manager, result)
             self.on_progress(Progress(epoch + 1, config.epochs, steps, steps, float(np.mean(losses)),
-                                      clock.elapsed(), clock.remaining(steps, steps), result.history[-1]))
+                                      clock.elapsed(), clock.remaining(0.0), result.history[-1]))
         save_model(model, self.store.model_path)
         atomic.write_text(self.store.results_dir / "training.json", json.dumps(result.to_dict(), indent=2))
         shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)
@@ -254,23 +255,24 @@ def predict_pairs(model, data: PairData, rows: np.ndarray, batch_size: int = 64)
 
 
 class _Clock:
-    """Elapsed time and an ETA from the average epoch (or, during the first, the average step)."""
+    """Elapsed time, and an ETA from the average finished epoch (during the first, from its steps so far)."""
 
-    def __init__(self, epochs_left: int) -> None:
-        self.start = time.monotonic()
-        self.epochs_left = epochs_left
-        self.epochs_done = 0
-        self.epoch_start = self.start
+    def __init__(self, epochs: int) -> None:
+        self.start = self.epoch_start = time.monotonic()
+        self.epochs = epochs
+        self.finished = 0
 
     def elapsed(self) -> float:
         return time.monotonic() - self.start
 
     def epoch_done(self) -> None:
-        self.epochs_done += 1
+        self.finished += 1
         self.epoch_start = time.monotonic()
 
-    def remaining(self, step: int, steps: int) -> float:
-        in_epoch = time.monotonic() - self.epoch_start
-        per_epoch = in_epoch * steps / max(step, 1) if self.epochs_done == 0 else self.elapsed() / self.epochs_done
-        left_in_epoch = max(per_epoch - in_epoch, 0.0)
-        return left_in_epoch + per_epoch * max(self.epochs_left - self.epochs_done - 1, 0)
+    def remaining(self, fraction: float) -> float:
+        """Seconds left when ``fraction`` of the current (unfinished) epoch is done."""
+        if self.finished:
+            per_epoch = (self.epoch_start - self.start) / self.finished
+        else:
+            per_epoch = (time.monotonic() - self.epoch_start) / max(fraction, 1e-9)
+        return per_epoch * max(self.epochs - self.finished - fraction, 0.0)

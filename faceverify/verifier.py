@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-import tensorflow as tf
+from .tfruntime import tf
 
 from . import atomic
 from .errors import FaceverifyError

@@ -1,0 +1,79 @@
+"""Training: model and history saved at the end, progress reported, cancel + resume, and MirroredStrategy."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import make_small_store
+from faceverify.model import load_model
+from faceverify.training import Trainer, TrainingCancelled, TrainingConfig
+
+QUICK = dict(epochs=2, steps_per_epoch=1, batch_size=8)
+
+
+def test_training_saves_model_history_and_reports_progress(tmp_path):
+    store = make_small_store(tmp_path / "home")
+    seen = []
+    result = Trainer(store, TrainingConfig(**QUICK), on_progress=seen.append).run()
+    assert [(p.epoch, p.step) for p in seen] == [(1, 1), (1, 1), (2, 1), (2, 1)]
+    assert seen[-1].last_epoch is result.history[-1] and seen[-1].remaining == pytest.approx(0, abs=1)
+    assert [e.epoch for e in result.history] == [1, 2] and result.pairs_per_second > 0
+    for epoch in result.history:
+        assert epoch.pairs == 8 and 0 < epoch.loss < 5 and 0 < epoch.val_loss < 5
+        assert 0 <= epoch.val_precision <= 1 and 0 <= epoch.val_recall <= 1
+    saved = json.loads((store.results_dir / "training.json").read_text())
+    assert saved["config"]["epochs"] == 2 and len(saved["history"]) == 2
+    assert load_model(store.model_path).count_params() == 38_964_545
+    assert not store.checkpoints_dir.exists()
+
+
+def test_cancel_keeps_a_checkpoint_and_resume_finishes(tmp_path):
+    store = make_small_store(tmp_path / "home")
+    progress = []
+
+    def stop_in_second_epoch() -> bool:
+        return bool(progress) and progress[-1].last_epoch is not None
+
+    with pytest.raises(TrainingCancelled):
+        Trainer(store, TrainingConfig(**QUICK), on_progress=progress.append, should_stop=stop_in_second_epoch).run()
+    assert not store.model_path.exists()  # nothing replaced before training completes
+    state = json.loads((store.checkpoints_dir / "training.json").read_text())
+    assert len(state["history"]) == 1
+    resumed = Trainer.resume(store).run()
+    assert len(resumed.history) == 2
+    assert resumed.history[0].loss == state["history"][0]["loss"]  # epoch 1 was not trained again
+    assert store.model_path.exists() and not store.checkpoints_dir.exists()
+
+
+def test_resume_without_interrupted_training_is_a_clear_error(tmp_path):
+    from faceverify.errors import FaceverifyError
+
+    with pytest.raises(FaceverifyError, match="No interrupted training"):
+        Trainer.resume(make_small_store(tmp_path / "home"))
+
+
+def test_mirrored_strategy_over_two_logical_cpus(tmp_path):
+    """Needs a fresh process: logical devices must be configured before TensorFlow starts."""
+    script = textwrap.dedent(f"""
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        import sys; sys.path.insert(0, {str(tmp_path.parent)!r})
+        from conftest import make_small_store
+        from faceverify.training import Trainer, TrainingConfig
+        trainer = Trainer(make_small_store(__import__("pathlib").Path({str(tmp_path / "home")!r})),
+                          TrainingConfig(epochs=1, steps_per_epoch=1, batch_size=8, strategy="mirrored"))
+        result = trainer.run()
+        print("replicas", trainer.strategy.num_replicas_in_sync, "loss", result.history[0].loss)
+    """)
+    conftest_dir = __import__("pathlib").Path(__file__).parent
+    (tmp_path.parent / "conftest.py").write_text((conftest_dir / "conftest.py").read_text())
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    words = done.stdout.split()
+    assert words[words.index("replicas") + 1] == "2"
+    assert 0 < float(words[words.index("loss") + 1]) < 5
