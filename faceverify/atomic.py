@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +47,26 @@ def atomic_path(path: Path) -> Iterator[Path]:
         _fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+STALE_AFTER_S = 3600.0  # a temporary file this old was left by a writer that was killed (SIGKILL, power cut)
+
+
+def remove_stale_temporaries(path: Path, older_than: float = STALE_AFTER_S) -> int:
+    """Delete temporaries of ``path`` that a killed writer left behind (``finally`` never ran); returns how many.
+
+    Only those older than ``older_than`` seconds go: a writer still at work is never disturbed. Worth calling
+    before writing a large file (the model) that a killed process would otherwise leave a copy of, each time.
+    """
+    path = Path(path)
+    removed = 0
+    now = time.time()
+    for tmp in path.parent.glob(f".{glob.escape(path.stem)}.*.tmp{glob.escape(path.suffix)}"):
+        with contextlib.suppress(OSError):
+            if now - tmp.stat().st_mtime > older_than:
+                tmp.unlink()
+                removed += 1
+    return removed
 
 
 def write_bytes(path: Path, data: bytes) -> None:

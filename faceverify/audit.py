@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .atomic import make_private_dir
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -60,7 +62,7 @@ class AuditLog:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)  # owner-only, like every folder of the home
         # SQLite gives the -wal and -shm files the database file's mode, so creating it 0600 covers all three.
         os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
         self._lock = threading.Lock()
@@ -87,10 +89,17 @@ class AuditLog:
         return [AuditEntry(**{**dict(row), "verified": bool(row["verified"])}) for row in rows]
 
     def remove_person(self, name: str) -> int:
-        """Deletes every attempt logged for that person, crops included; returns how many."""
+        """Deletes every attempt logged for that person, crops included; returns how many.
+
+        Names are compared without surrounding white space, as the store does: " Ada " is Ada.
+        """
+        name = name.strip()
         with self._lock:
             with self._connection:
-                count = self._connection.execute("DELETE FROM attempts WHERE person = ?", (name,)).rowcount
+                spellings = [row[0] for row in self._connection.execute("SELECT DISTINCT person FROM attempts")
+                             if row[0].strip() == name]
+                count = sum(self._connection.execute("DELETE FROM attempts WHERE person = ?", (spelling,)).rowcount
+                            for spelling in spellings)
             # Move the change into the database file and empty the WAL, which still holds the old pages.
             self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return count

@@ -6,8 +6,10 @@ part-way (a cut-short archive) leaves the negatives exactly as they were.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from .lfw import count_lfw, iter_lfw
 from .store import ROLES, Store, validate_name
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+STAGING_PREFIX = ".import-"  # HOME/.import-<random>: an LFW import in progress
 
 
 @dataclass
@@ -27,6 +30,7 @@ class EnrollResult:
     """What an enrollment added, and what it skipped."""
 
     added: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ROLES, 0))
+    already_there: int = 0  # crops identical to one the person already has (the same image given again)
     without_face: int = 0
     skipped: list[str] = field(default_factory=list)  # "path: reason" for unreadable files inside folders
 
@@ -69,6 +73,9 @@ def enroll(store: Store, name: str, paths: Iterable[Path], role: str | None = No
     result = EnrollResult(skipped=skipped)
     counts = {r: len(store.images(name, r)) for r in ROLES}
     for _, face in faces:
+        if store.find_image(name, face.pixels) is not None:  # never the same crop twice, nor as anchor and positive
+            result.already_there += 1
+            continue
         chosen = role or min(ROLES, key=lambda r: (counts[r], ROLES.index(r)))
         store.add_image(name, chosen, face.pixels)
         counts[chosen] += 1
@@ -92,7 +99,8 @@ def import_lfw(store: Store, source: Path, people: set[str] | None = None,
     """Import LFW images as negatives, streaming; all or nothing: a failure part-way adds none of them."""
     result = ImportResult()
     total = count_lfw(Path(source)) if people is None else None
-    staging = store.root / f".import-{uuid.uuid4().hex}"
+    _remove_stale_staging(store)
+    staging = store.root / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
     atomic.make_private_dir(staging)
     try:
         staged = Store(staging)
@@ -109,6 +117,17 @@ def import_lfw(store: Store, source: Path, people: set[str] | None = None,
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return result
+
+
+def _remove_stale_staging(store: Store) -> None:
+    """Staging folders of imports that were killed (SIGKILL: ``finally`` never ran), once surely abandoned:
+    nothing added to them for an hour (a running import adds to its person folders all the time)."""
+    now = time.time()
+    for folder in store.root.glob(f"{STAGING_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            touched = max(p.stat().st_mtime for p in [folder, *folder.glob("negatives/*")])
+            if now - touched > atomic.STALE_AFTER_S:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _stage(staged: Store, image, result: ImportResult) -> None:

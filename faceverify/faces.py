@@ -19,7 +19,15 @@ MARGIN = 0.15  # extra border around the detected face box, as a share of its si
 FALLBACK_SHARE = 0.6  # side of the centred square used when no face is found, as a share of the short side
 DETECT_MAX_SIDE = 480  # frames are searched for faces at most this large (speed)
 MIN_IMAGE_SIDE = 32
-_JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
+MAX_PIXELS = 100_000_000  # larger PNG/BMP images are refused before decoding (a few KB can declare gigapixels)
+JPEG_DECODE_SIDE = 2000  # larger JPEGs are decoded at 1/2, 1/4 or 1/8 scale, their long side still >= this
+_JPEG_START = b"\xff\xd8"
+_PNG_START = b"\x89PNG\r\n\x1a\n"
+# Keeps grey and 16-bit as they are (converted below), drops alpha, and applies the EXIF orientation
+# (IMREAD_UNCHANGED would ignore it and leave phone photos lying on their side).
+_DECODE_FLAGS = cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH
+_REDUCED_FLAGS = {1: _DECODE_FLAGS, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+                  8: cv2.IMREAD_REDUCED_COLOR_8}
 
 Box = tuple[int, int, int, int]  # x, y, width, height in the source image's pixels
 
@@ -37,15 +45,96 @@ class Face:
 
 
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
-    """Decode JPEG/PNG/BMP bytes to 8-bit RGB; grey, alpha and 16-bit images are converted."""
+    """Decode JPEG/PNG/BMP bytes to 8-bit RGB; grey, alpha and 16-bit images are converted.
+
+    Very large JPEGs are decoded at a reduced scale (fast, little memory); very large PNG/BMP images
+    are refused with a clear message instead of exhausting memory.
+    """
     if not data:
         raise ImageError(f"{name} is empty (0 bytes)")
-    if data.startswith(_JPEG_START) and not data.rstrip(b"\0").endswith(_JPEG_END):
-        raise ImageError(f"{name} is a truncated JPEG: the file ends before the image does")
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    flags = _DECODE_FLAGS
+    if data.startswith(_JPEG_START):
+        size = _jpeg_size(data, name)
+        if size is not None:
+            flags = _REDUCED_FLAGS[_jpeg_reduction(*size)]
+    elif (size := _declared_size(data)) is not None and size[0] * size[1] > MAX_PIXELS:
+        raise ImageError(f"{name} is too large ({size[0]}x{size[1]}): at most {MAX_PIXELS // 1_000_000} megapixels")
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    except cv2.error:  # OpenCV refuses (rather than returns None for) images over its own pixel limit
+        image = None
     if image is None or image.size == 0:
         raise ImageError(f"{name} is not an image faceverify can read (JPEG, PNG or BMP)")
     return to_rgb8(image, name)
+
+
+def _jpeg_size(data: bytes, name: str) -> tuple[int, int] | None:
+    """(width, height) of a complete JPEG; ImageError if it ends before its end-of-image marker.
+
+    Walks the marker segments and the entropy-coded scans, so a JPEG followed by other bytes (e.g. a
+    phone's "motion photo") is whole, while one cut anywhere, even inside its header, is truncated.
+    None where the structure is not understood: OpenCV then judges the file.
+    """
+    truncated = ImageError(f"{name} is a truncated JPEG: the file ends before the image does")
+    size, pos, end = None, 2, len(data)
+    while True:
+        if pos + 2 > end:
+            raise truncated
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:  # end of image
+            return size
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            pos += 2
+            continue
+        if pos + 4 > end:
+            raise truncated
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if length < 2:
+            return None
+        if pos + 2 + length > end:
+            raise truncated
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and length >= 7:  # start of frame
+            size = int.from_bytes(data[pos + 7 : pos + 9], "big"), int.from_bytes(data[pos + 5 : pos + 7], "big")
+        pos += 2 + length
+        if marker == 0xDA:  # start of scan: entropy-coded data up to the next real marker
+            while True:
+                pos = data.find(b"\xff", pos)
+                if pos < 0 or pos + 1 >= end:
+                    raise truncated
+                following = data[pos + 1]
+                if following == 0 or 0xD0 <= following <= 0xD7:  # stuffed byte or restart marker
+                    pos += 2
+                elif following == 0xFF:
+                    pos += 1
+                else:
+                    break
+
+
+def _jpeg_reduction(width: int, height: int) -> int:
+    """1, 2, 4 or 8: the largest scale-down that keeps the long side >= JPEG_DECODE_SIDE (and the short one usable)."""
+    for factor in (8, 4, 2):
+        if max(width, height) // factor >= JPEG_DECODE_SIDE and min(width, height) // factor >= MIN_IMAGE_SIDE:
+            return factor
+    return 1
+
+
+def _declared_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) that a PNG or BMP header declares, or None for other formats."""
+    if data.startswith(_PNG_START) and len(data) >= 24 and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data.startswith(b"BM") and len(data) >= 26:
+        header = int.from_bytes(data[14:18], "little")
+        if header == 12:
+            return int.from_bytes(data[18:20], "little"), int.from_bytes(data[20:22], "little")
+        if header >= 40:
+            return (abs(int.from_bytes(data[18:22], "little", signed=True)),
+                    abs(int.from_bytes(data[22:26], "little", signed=True)))
+    return None
 
 
 def read_image(path: Path) -> np.ndarray:

@@ -199,6 +199,8 @@ def _iter_archive(path: Path, people: set[str] | None) -> Iterator[LfwImage]:
         try:
             stream = _decompressed(raw)
             archive = tarfile.open(fileobj=stream, mode="r|")
+        except EOFError as error:  # a compressed stream that ends within its first tar block: cut short
+            raise DatasetError(f"{path} is truncated or corrupt after 0 images: {error}") from None
         except _ARCHIVE_ERRORS as error:
             raise DatasetError(f"{path} is not an LFW archive or folder: {error}") from None
         images = 0

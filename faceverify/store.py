@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from . import atomic
-from .errors import InvalidNameError, UnknownPersonError
+from .errors import FaceverifyError, InvalidNameError, UnknownPersonError
 from .faces import encode_png
 
 ROLES = ("anchor", "positive")
@@ -67,6 +67,11 @@ class PersonSummary:
     name: str
     anchors: int
     positives: int
+
+
+def _image_name(png: bytes) -> str:
+    """A crop's file name: a hash of its PNG bytes, so the same crop is stored once."""
+    return f"{hashlib.sha256(png).hexdigest()[:20]}{IMAGE_SUFFIX}"
 
 
 def read_crop(path: Path) -> np.ndarray:
@@ -123,6 +128,8 @@ class Store:
 
     def ensure(self) -> Store:
         """Create the home folder (owner-only) if it does not exist yet."""
+        if self.root.exists() and not self.root.is_dir():
+            raise FaceverifyError(f"The home folder {self.root} is a file, not a folder: choose another --home")
         atomic.make_private_dir(self.root)
         return self
 
@@ -157,12 +164,17 @@ class Store:
             raise ValueError(f"role must be one of {ROLES}")
         return sorted((self.person_dir(name) / role).glob(f"*{IMAGE_SUFFIX}"))
 
+    def find_image(self, name: str, pixels: np.ndarray) -> Path | None:
+        """Where this very crop is already stored for the person (in either role), or None."""
+        file_name = _image_name(encode_png(pixels))
+        return next((p for r in ROLES if (p := self.person_dir(name) / r / file_name).is_file()), None)
+
     def add_image(self, name: str, role: str, pixels: np.ndarray) -> Path:
         """Store one crop for a person (creating the person); identical crops are stored once."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
         data = encode_png(pixels)
-        path = self.person_dir(name) / role / f"{hashlib.sha256(data).hexdigest()[:20]}{IMAGE_SUFFIX}"
+        path = self.person_dir(name) / role / _image_name(data)
         if not path.exists():
             self.ensure()
             atomic.make_private_dir(self.people_dir)
@@ -177,10 +189,13 @@ class Store:
         path.unlink(missing_ok=True)
 
     def remove_person(self, name: str) -> None:
-        """Delete a person's every crop and cached embedding."""
-        shutil.rmtree(self.require_person(name))
-        for cache in self.embeddings_dir.glob(f"*/{validate_name(name)}.npz"):
-            cache.unlink(missing_ok=True)
+        """Delete a person's every crop and cached embedding (caches first: an interrupted removal can be re-run)."""
+        folder = self.require_person(name)
+        name = validate_name(name)
+        for cache in self.embeddings_dir.glob("*/*.npz"):  # also a cache written under the name as typed (" Ada ")
+            if cache.stem.strip() == name:
+                cache.unlink(missing_ok=True)
+        shutil.rmtree(folder)
 
     # -- LFW negatives ---------------------------------------------------------------------------
     def negative_path(self, person: str, file_name: str) -> Path:
@@ -207,9 +222,10 @@ class Store:
     def load_settings(self) -> dict:
         """Saved settings (thresholds, camera, ...); an unreadable file counts as empty."""
         try:
-            return json.loads(self.settings_path.read_text("utf-8"))
+            settings = json.loads(self.settings_path.read_text("utf-8"))
         except (OSError, ValueError):
             return {}
+        return settings if isinstance(settings, dict) else {}
 
     def save_settings(self, **changes: object) -> dict:
         """Merge ``changes`` into the saved settings, atomically."""
