@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -13,14 +15,55 @@ from pathlib import Path
 
 from . import __version__
 from .errors import FaceverifyError
-from .store import Store
+from .store import Store, validate_name
 
 EXIT_OK, EXIT_NOT_VERIFIED, EXIT_ERROR = 0, 1, 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, like every other error (subcommand parsers inherit this)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_ERROR, f"{self.prog}: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+    return value
+
+
+def _threshold(text: str) -> float:
+    value = _float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"a threshold lies between 0 and 1, not {text}")
+    return value
+
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="faceverify", description="Verify faces with a Siamese network.")
+    parser = _Parser(prog="faceverify", description="Verify faces with a Siamese network.")
     parser.add_argument("--version", action="version", version=f"faceverify {__version__}")
     parser.add_argument("--home", type=Path, help="data folder (default: $FACEVERIFY_HOME or the per-user data folder)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -42,11 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("name")
 
     train = commands.add_parser("train", help="train the Siamese model on the enrolled people and negatives")
-    train.add_argument("--epochs", type=int, default=50)
-    train.add_argument("--batch-size", type=int, default=16)
-    train.add_argument("--learning-rate", type=float, default=1e-4)
+    train.add_argument("--epochs", type=_positive_int, default=50)
+    train.add_argument("--batch-size", type=_positive_int, default=16)
+    train.add_argument("--learning-rate", type=_positive_float, default=1e-4)
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--steps-per-epoch", type=int, help="cap the steps of each epoch")
+    train.add_argument("--steps-per-epoch", type=_positive_int, help="cap the steps of each epoch")
     train.add_argument("--lfw-identities", action="store_true",
                        help="also train on LFW people with 2+ images (a generic, one-shot model)")
     train.add_argument("--fine-tune", action="store_true", help="start from the current model, not from scratch")
@@ -57,19 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="accuracy, ROC AUC and EER on the validation split or LFW pairs")
     evaluate.add_argument("--pairs", type=Path, help="an LFW pairs file (pairsDevTest.txt, pairs.txt)")
     evaluate.add_argument("--lfw", type=Path, help="the lfw/ folder the pairs refer to")
-    evaluate.add_argument("--threshold", type=float, default=0.5)
+    evaluate.add_argument("--threshold", type=_threshold, default=0.5)
 
     for name, help_text in (("verify", "is this person who they claim to be?"), ("identify", "who is this?")):
         command = commands.add_parser(name, help=help_text)
         if name == "verify":
             command.add_argument("name")
         command.add_argument("images", type=Path, nargs="+", metavar="IMAGE")
-        command.add_argument("--detection-threshold", type=float)
-        command.add_argument("--verification-threshold", type=float)
+        command.add_argument("--detection-threshold", type=_threshold)
+        command.add_argument("--verification-threshold", type=_threshold)
         command.add_argument("--json", action="store_true", help="print the results as JSON")
 
     log = commands.add_parser("log", help="recent verifications and identifications")
-    log.add_argument("--limit", type=int, default=20)
+    log.add_argument("--limit", type=_positive_int, default=20)
     log.add_argument("--json", action="store_true")
 
     commands.add_parser("bench", help="measure verification speed on this machine")
@@ -86,6 +129,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](store, args)
     except FaceverifyError as exc:
         print(f"faceverify: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:  # permission denied, disk full, ...
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"faceverify: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_ERROR
+    except sqlite3.Error as exc:
+        print(f"faceverify: the audit log cannot be written ({exc})", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("faceverify: interrupted", file=sys.stderr)
@@ -110,9 +160,8 @@ def _import_lfw(store: Store, args: argparse.Namespace) -> int:
     from .lfw import read_people_file
 
     people = {name for name, _ in read_people_file(args.people)} if args.people else None
-    bar = ProgressBar("importing")
-    result = import_lfw(store.ensure(), args.path, people, on_progress=lambda done, total: bar.update(done, total))
-    bar.close()
+    with ProgressBar("importing") as bar:
+        result = import_lfw(store.ensure(), args.path, people, on_progress=bar.update)
     print(f"imported {result.added} negatives ({result.already_there} already there, "
           f"{result.unreadable} unreadable skipped, {result.without_face} without a detected face)")
     return EXIT_OK
@@ -122,11 +171,13 @@ def _people(store: Store, args: argparse.Namespace) -> int:
     if args.people_command == "remove":
         from .audit import AuditLog
 
-        store.remove_person(args.name)
-        if store.audit_path.exists():
+        name = validate_name(args.name)
+        store.require_person(name)
+        if store.audit_path.exists():  # the log first: a person whose images are gone could not be named again
             with AuditLog(store.audit_path) as log:
-                log.remove_person(args.name)
-        print(f"removed {args.name}: images, cached embeddings and logged crops")
+                log.remove_person(name)
+        store.remove_person(name)
+        print(f"removed {name}: images, cached embeddings and logged attempts")
         return EXIT_OK
     people = store.people()
     for person in people:
@@ -140,8 +191,6 @@ def _people(store: Store, args: argparse.Namespace) -> int:
 def _train(store: Store, args: argparse.Namespace) -> int:
     from .training import Trainer, TrainingConfig
 
-    bar = ProgressBar("training")
-
     def show(progress) -> None:
         last = progress.last_epoch
         figures = f" val P {last.val_precision:.2f} R {last.val_recall:.2f}" if last else ""
@@ -149,16 +198,17 @@ def _train(store: Store, args: argparse.Namespace) -> int:
                    f"epoch {progress.epoch}/{progress.epochs} loss {progress.loss:.3f}{figures}",
                    eta=progress.remaining)
 
-    if args.resume:
-        trainer = Trainer.resume(store, on_progress=show)
-    else:
-        config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                                seed=args.seed, lfw_identities=args.lfw_identities,
-                                steps_per_epoch=args.steps_per_epoch, fine_tune=args.fine_tune,
-                                augment=args.augment, strategy=args.strategy)
-        trainer = Trainer(store.ensure(), config, on_progress=show)
-    result = trainer.run()
-    bar.close()
+    with ProgressBar("training") as bar:
+        if args.resume:
+            trainer = Trainer.resume(store, on_progress=show)
+            print(f"resuming after epoch {trainer.epochs_done()} of {trainer.config.epochs}", file=sys.stderr)
+        else:
+            config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+                                    seed=args.seed, lfw_identities=args.lfw_identities,
+                                    steps_per_epoch=args.steps_per_epoch, fine_tune=args.fine_tune,
+                                    augment=args.augment, strategy=args.strategy)
+            trainer = Trainer(store.ensure(), config, on_progress=show)
+        result = trainer.run()
     final = result.history[-1]
     print(f"trained {len(result.history)} epochs at {result.pairs_per_second:.1f} pairs/s: "
           f"val loss {final.val_loss:.3f}, precision {final.val_precision:.3f}, recall {final.val_recall:.3f}, "
@@ -196,13 +246,14 @@ def _identify(store: Store, args: argparse.Namespace) -> int:
 
 def _decide(store: Store, args: argparse.Namespace, identify: bool) -> int:
     """verify/identify: prepare every image first (a bad one stops everything), then decide and log each."""
-    if not identify:
-        store.require_person(args.name)
+    person = None if identify else validate_name(args.name)
+    if person is not None:
+        store.require_person(person)
     from .decisions import DecisionService
 
     service = DecisionService(store, source="cli")
     thresholds = service.thresholds(args.detection_threshold, args.verification_threshold)
-    outcomes = service.run_files(args.images, None if identify else args.name, *thresholds)
+    outcomes = service.run_files(args.images, person, *thresholds)
     if args.json:
         print(json.dumps([o.to_json() for o in outcomes], indent=2))
     else:
@@ -254,8 +305,14 @@ class ProgressBar:
     def __init__(self, label: str) -> None:
         self.label = label
         self.start = time.monotonic()
-        self.drawn = 0.0
         self.tty = sys.stderr.isatty()
+        self.drawn = 0.0 if self.tty else self.start  # a log gets no line for work that takes under 5 s
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def update(self, done: int, total: int | None, text: str = "", eta: float | None = None) -> None:
         now = time.monotonic()
@@ -272,7 +329,7 @@ class ProgressBar:
         print(f"\r{line}\033[K" if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
 
     def close(self) -> None:
-        if self.tty:
+        if self.tty and self.drawn:
             print(file=sys.stderr)
 
 

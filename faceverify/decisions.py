@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .audit import AuditEntry, AuditLog
+from .errors import FaceverifyError
 from .faces import Face, encode_png, prepare_file
 from .store import Store
 from .verifier import DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, Identification, Verifier
@@ -85,11 +86,15 @@ class DecisionService:
     def thresholds(self, detection: float | None = None, verification: float | None = None) -> tuple[float, float]:
         """Thresholds given, else the saved settings, else the defaults (0.5, 0.5)."""
         settings = self.store.load_settings()
-        return (
-            detection if detection is not None else float(settings.get("detection_threshold", DETECTION_THRESHOLD)),
-            verification if verification is not None
-            else float(settings.get("verification_threshold", VERIFICATION_THRESHOLD)),
-        )
+        try:
+            return (
+                detection if detection is not None
+                else float(settings.get("detection_threshold", DETECTION_THRESHOLD)),
+                verification if verification is not None
+                else float(settings.get("verification_threshold", VERIFICATION_THRESHOLD)),
+            )
+        except (TypeError, ValueError):
+            raise FaceverifyError(f"The thresholds in {self.store.settings_path} are not numbers: fix or delete it") from None
 
     def run_files(self, paths: Sequence[Path], person: str | None, detection: float,
                   verification: float) -> list[Outcome]:

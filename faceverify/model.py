@@ -61,6 +61,7 @@ def classifier_of(siamese: keras.Model) -> layers.Dense:
 
 def save_model(model: keras.Model, path: Path) -> None:
     """Save in Keras' native format, atomically: readers see the old model or the new, never half."""
+    atomic.remove_stale_temporaries(Path(path))  # 150 MB copies left by a killed save
     with atomic.atomic_path(Path(path)) as tmp:
         model.save(tmp)
 
@@ -68,7 +69,7 @@ def save_model(model: keras.Model, path: Path) -> None:
 def model_version(path: Path) -> str:
     """A short identifier that changes whenever the model file is replaced."""
     stat = Path(path).stat()
-    return f"{stat.st_mtime_ns:x}-{stat.st_size:x}"
+    return f"{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}"
 
 
 def load_model(path: Path) -> keras.Model:

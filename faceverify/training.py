@@ -10,6 +10,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 from .tfruntime import tf
@@ -38,6 +39,14 @@ class TrainingConfig:
     fine_tune: bool = False  # start from the current model instead of random weights
     augment: bool = True
     strategy: str = "default"
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "steps_per_epoch"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise FaceverifyError(f"{name.replace('_', ' ')} must be a whole number of at least 1, not {value!r}")
+        if not 0 < self.learning_rate < float("inf"):
+            raise FaceverifyError(f"the learning rate must be above 0, not {self.learning_rate!r}")
 
 
 @dataclass
@@ -121,22 +130,27 @@ class Trainer:
     @classmethod
     def resume(cls, store: Store, **callbacks) -> Trainer:
         """A trainer that continues the interrupted training found in the store's checkpoints."""
-        state = store.checkpoints_dir / "training.json"
-        if not state.is_file():
+        saved = _saved_state(store)
+        if saved is None:
             raise FaceverifyError("No interrupted training to resume: start one with `faceverify train`")
-        saved = json.loads(state.read_text("utf-8"))
         return cls(store, TrainingConfig(**saved["config"]), **callbacks)
+
+    def epochs_done(self) -> int:
+        """Epochs an interrupted training of this configuration has already finished (0 if none)."""
+        saved = _saved_state(self.store)
+        return len(saved["history"]) if saved and saved["config"] == asdict(self.config) else 0
 
     def run(self, data: PairData | None = None) -> TrainingResult:
         """Train to the last epoch, save the model atomically, write the history; returns it."""
         config = self.config
         data = data or load_pair_data(self.store, config.seed, config.lfw_identities)
+        self._epoch_rows(data, 0)  # too few pairs is an error before any checkpoint is touched
         with self.strategy.scope():
             model = load_model(self.store.model_path) if config.fine_tune else make_siamese()
             optimizer = tf.keras.optimizers.Adam(config.learning_rate)
             optimizer.build(model.trainable_variables)
             checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
-        manager = tf.train.CheckpointManager(checkpoint, self.store.checkpoints_dir, max_to_keep=1)
+        manager = tf.train.CheckpointManager(checkpoint, self.store.checkpoints_dir, max_to_keep=2)
         result = self._restore(manager, checkpoint)
         validation = make_pairs(data, data.validation, np.random.default_rng(config.seed))[:VALIDATION_PAIRS]
         train_step = self._train_step(model, optimizer)
@@ -225,11 +239,13 @@ class Trainer:
     # -- checkpoints ----------------------------------------------------------------------------------
     def _restore(self, manager: tf.train.CheckpointManager, checkpoint: tf.train.Checkpoint) -> TrainingResult:
         """Start fresh, or reload the last checkpoint and the history that goes with it."""
-        state = self.store.checkpoints_dir / "training.json"
-        if manager.latest_checkpoint and state.is_file():
-            saved = json.loads(state.read_text("utf-8"))
-            if saved["config"] == asdict(self.config) and saved.get("checkpoint") == manager.latest_checkpoint:
-                checkpoint.restore(manager.latest_checkpoint).expect_partial()
+        saved = _saved_state(self.store)
+        if saved and saved["config"] == asdict(self.config):
+            # the checkpoint named in the saved state (two are kept: a kill between saving the weights
+            # and the state leaves the state pointing at the previous one, which is still there)
+            path = self.store.checkpoints_dir / Path(saved["checkpoint"]).name
+            if Path(f"{path}.index").is_file():
+                checkpoint.restore(str(path)).expect_partial()
                 return TrainingResult(self.config, [EpochResult(**e) for e in saved["history"]],
                                       saved["pairs_per_second"])
         shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)
@@ -239,8 +255,20 @@ class Trainer:
     def _checkpoint(self, manager: tf.train.CheckpointManager, result: TrainingResult) -> None:
         """Save weights and optimizer state, then (atomically) the history that matches them."""
         path = manager.save()
-        state = result.to_dict() | {"checkpoint": path}
+        for file in self.store.checkpoints_dir.iterdir():  # TensorFlow writes them world-readable
+            file.chmod(atomic.FILE_MODE)
+        state = result.to_dict() | {"checkpoint": Path(path).name}
         atomic.write_text(self.store.checkpoints_dir / "training.json", json.dumps(state, indent=2))
+
+
+def _saved_state(store: Store) -> dict | None:
+    """The state of an interrupted training (config, history, checkpoint name), or None."""
+    try:
+        saved = json.loads((store.checkpoints_dir / "training.json").read_text("utf-8"))
+        TrainingConfig(**saved["config"])
+        return saved if {"history", "checkpoint", "pairs_per_second"} <= saved.keys() else None
+    except (OSError, ValueError, KeyError, TypeError, FaceverifyError):
+        return None
 
 
 def predict_pairs(model, data: PairData, rows: np.ndarray, batch_size: int = 64) -> np.ndarray:
