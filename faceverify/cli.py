@@ -323,7 +323,8 @@ class ProgressBar:
             filled = round(self.WIDTH * done / total)
             if eta is None:
                 eta = (now - self.start) * (total - done) / max(done, 1)
-            line = f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} {text} ETA {_duration(eta)}"
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            line = f"{self.label} [{bar}] {done}/{total} {text} ETA {_duration(eta)}"
         else:
             line = f"{self.label} {done} {text} ({_duration(now - self.start)})"
         print(f"\r{line}\033[K" if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)

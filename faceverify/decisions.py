@@ -94,7 +94,9 @@ class DecisionService:
                 else float(settings.get("verification_threshold", VERIFICATION_THRESHOLD)),
             )
         except (TypeError, ValueError):
-            raise FaceverifyError(f"The thresholds in {self.store.settings_path} are not numbers: fix or delete it") from None
+            raise FaceverifyError(
+                f"The thresholds in {self.store.settings_path} are not numbers: fix or delete it"
+            ) from None
 
     def run_files(self, paths: Sequence[Path], person: str | None, detection: float,
                   verification: float) -> list[Outcome]:

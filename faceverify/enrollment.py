@@ -11,18 +11,21 @@ import os
 import shutil
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import atomic
 from .errors import DatasetError, ImageError
 from .faces import Face, decode_image, prepare, read_image
-from .lfw import count_lfw, iter_lfw
+from .lfw import LfwImage, count_lfw, iter_lfw
 from .store import ROLES, Store, validate_name
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 STAGING_PREFIX = ".import-"  # HOME/.import-<random>: an LFW import in progress
+IMPORT_WINDOW = 64  # LFW images being prepared at once
 
 
 @dataclass
@@ -52,7 +55,7 @@ def collect_images(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
 
 
 def prepare_images(paths: Iterable[Path]) -> tuple[list[tuple[Path, Face]], list[str]]:
-    """Faces of the given files and folders: files named directly must be readable; inside folders bad ones are skipped."""
+    """Faces of the given files and folders: files named directly must be readable, bad ones in folders are skipped."""
     direct, found = collect_images(paths)
     faces = [(path, prepare(read_image(path))) for path in direct]
     skipped = []
@@ -104,13 +107,21 @@ def import_lfw(store: Store, source: Path, people: set[str] | None = None,
     atomic.make_private_dir(staging)
     try:
         staged = Store(staging)
-        for done, image in enumerate(iter_lfw(Path(source), people), start=1):
-            if store.negative_path(image.person, image.name).exists():
-                result.already_there += 1
-            else:
-                _stage(staged, image, result)
-            if on_progress:
-                on_progress(done, total)
+        # decoding, detection and encoding release the GIL: a few threads use every core, while the
+        # bounded window keeps the stream's memory small
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            window: deque[Future] = deque()
+            for done, image in enumerate(iter_lfw(Path(source), people), start=1):
+                if store.negative_path(image.person, image.name).exists():
+                    result.already_there += 1
+                else:
+                    window.append(pool.submit(_stage, staged, image))
+                while len(window) > IMPORT_WINDOW or (window and window[0].done()):
+                    _count(window.popleft().result(), result)
+                if on_progress:
+                    on_progress(done, total)
+            for future in window:
+                _count(future.result(), result)
         if result.added == 0 and result.already_there == 0:
             raise DatasetError(f"{source}: none of its LFW images could be read")
         _move_into(staged.negatives_dir, store.negatives_dir)
@@ -130,15 +141,22 @@ def _remove_stale_staging(store: Store) -> None:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-def _stage(staged: Store, image, result: ImportResult) -> None:
+def _stage(staged: Store, image: LfwImage) -> Face | None:
+    """Prepare one LFW image and store its crop in the staging area; None if it is unreadable."""
     try:
         face = prepare(decode_image(image.data, image.name))
     except ImageError:
-        result.unreadable += 1
-        return
+        return None
     staged.add_negative(image.person, image.name, face.pixels)
-    result.added += 1
-    result.without_face += not face.face_found
+    return face
+
+
+def _count(face: Face | None, result: ImportResult) -> None:
+    if face is None:
+        result.unreadable += 1
+    else:
+        result.added += 1
+        result.without_face += not face.face_found
 
 
 def _move_into(source: Path, target: Path) -> None:

@@ -164,7 +164,9 @@ def to_rgb8(image: np.ndarray, name: str = "image") -> np.ndarray:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     height, width = image.shape[:2]
     if min(height, width) < MIN_IMAGE_SIDE:
-        raise ImageError(f"{name} is too small ({width}x{height}): faces need at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels")
+        raise ImageError(
+            f"{name} is too small ({width}x{height}): faces need at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels"
+        )
     return np.ascontiguousarray(image)
 
 

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# isort: off
 from .tfruntime import tf  # noqa: F401  (loads TensorFlow quietly before Keras does)
+import keras
+from keras import layers, ops
 
-import keras  # noqa: E402
-from keras import layers, ops  # noqa: E402
-
-from . import atomic  # noqa: E402
-from .errors import ModelError  # noqa: E402
-from .faces import CROP_SIZE  # noqa: E402
+# isort: on
+from . import atomic
+from .errors import ModelError
+from .faces import CROP_SIZE
 
 INPUT_SHAPE = (CROP_SIZE, CROP_SIZE, 3)
 EMBEDDING_SIZE = 4096
@@ -83,5 +84,7 @@ def load_model(path: Path) -> keras.Model:
         model = keras.models.load_model(path, compile=False)
         embedding_of(model), classifier_of(model)
     except Exception as exc:  # Keras raises many types for a damaged zip or a foreign model
-        raise ModelError(f"The model file {path} is damaged or not a faceverify model ({type(exc).__name__}); train again") from None
+        raise ModelError(
+            f"The model file {path} is damaged or not a faceverify model ({type(exc).__name__}); train again"
+        ) from None
     return model

@@ -20,7 +20,7 @@ from .errors import FaceverifyError
 from .store import Store, read_crops
 
 TRAIN_SHARE = 0.7
-MAX_PAIRS_PER_IDENTITY = 10  # LFW identities: positive pairs drawn per identity and epoch (George W Bush has 530 images)
+MAX_PAIRS_PER_IDENTITY = 10  # LFW identities: positive pairs per identity and epoch (George W Bush has 530 images)
 
 
 @dataclass

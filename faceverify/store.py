@@ -212,7 +212,8 @@ class Store:
         """Negative crops grouped by LFW identity."""
         if not self.negatives_dir.is_dir():
             return {}
-        groups = {d.name: sorted(d.glob(f"*{IMAGE_SUFFIX}")) for d in sorted(self.negatives_dir.iterdir()) if d.is_dir()}
+        folders = sorted(d for d in self.negatives_dir.iterdir() if d.is_dir())
+        groups = {d.name: sorted(d.glob(f"*{IMAGE_SUFFIX}")) for d in folders}
         return {name: paths for name, paths in groups.items() if paths}
 
     def negative_count(self) -> int:

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from .tfruntime import tf
 
 from . import atomic
 from .augment import augment_pair
@@ -22,6 +21,7 @@ from .evaluation import evaluate_scores
 from .model import load_model, make_siamese, save_model
 from .pairs import PairData, iterate_pairs, load_pair_data, make_pairs
 from .store import Store
+from .tfruntime import tf
 
 VALIDATION_PAIRS = 1024  # at most this many validation pairs are scored after each epoch
 
