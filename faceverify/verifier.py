@@ -11,20 +11,24 @@ from __future__ import annotations
 import io
 import shutil
 import threading
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
-from .tfruntime import tf
 
 from . import atomic
 from .errors import FaceverifyError
 from .faces import to_input
 from .model import classifier_of, embedding_of, load_model, model_version
 from .store import Store, read_crops
+from .tfruntime import tf
 
 DETECTION_THRESHOLD = 0.5
 VERIFICATION_THRESHOLD = 0.5
 EMBED_BATCH = 64
+HEAD_ROWS = 256  # gallery rows scored at a time: the |e - g| block stays in cache, no (N, 4096) temporary
+RACY_NS = 2_000_000_000  # a folder changed this recently may change again within its timestamps' granularity
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,17 @@ class Decision:
     verification_threshold: float
     model_version: str
     scores: np.ndarray = field(repr=False, compare=False)
+
+
+def _folder_stamp(folder: Path) -> tuple | None:
+    """What identifies a folder's listing without reading it, or None if unknown or too recent to rely on."""
+    try:
+        stat = folder.stat()
+    except OSError:
+        return None
+    if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS:
+        return None
+    return stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns
 
 
 def decide(person: str, scores: np.ndarray, detection_threshold: float, verification_threshold: float,
@@ -67,7 +82,7 @@ class Verifier:
         self.store = store
         self._lock = threading.RLock()
         self._version: str | None = None
-        self._galleries: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
+        self._galleries: dict[str, tuple[tuple[str, ...], np.ndarray, tuple | None]] = {}  # keys, embeddings, stamp
 
     # -- model --------------------------------------------------------------------------------------
     @property
@@ -84,6 +99,9 @@ class Verifier:
             if current is not None and current == self._version:
                 return
             model = load_model(path)
+            if path.is_file() and model_version(path) != current:  # replaced while loading: load the newer one
+                current = model_version(path)
+                model = load_model(path)
             embedding = embedding_of(model)
             kernel, bias = classifier_of(model).get_weights()
             self._embed = tf.function(
@@ -101,20 +119,47 @@ class Verifier:
         return np.concatenate(parts) if parts else np.zeros((0, self._weights.size), np.float32)
 
     def head(self, probe: np.ndarray, gallery: np.ndarray) -> np.ndarray:
-        """Siamese scores sigmoid(|e - g| w + b): one probe against every gallery row, or row by row."""
-        logits = np.abs(gallery - probe) @ self._weights + self._bias
-        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        """Siamese scores sigmoid(|e - g| w + b): one probe against every gallery row, or row by row.
+
+        Computed a block of rows at a time with numpy's own loops (einsum): no large temporary, and no
+        BLAS threads, which on a small machine fight TensorFlow's threads for the same cores.
+        """
+        probe = np.asarray(probe, np.float32)
+        if probe.ndim == 1:  # a private copy: left as a row of embed()'s output, the scan was measured 3x slower
+            probe = probe.copy()
+        first, second = np.broadcast_arrays(probe, np.asarray(gallery, np.float32))
+        shape = first.shape[:-1]
+        first, second = first.reshape(-1, first.shape[-1]), second.reshape(-1, second.shape[-1])
+        logits = np.empty(len(first), np.float32)
+        block = np.empty((min(HEAD_ROWS, len(first)), first.shape[1]), np.float32)
+        for start in range(0, len(first), HEAD_ROWS):
+            stop = min(start + HEAD_ROWS, len(first))
+            part = block[: stop - start]
+            np.abs(np.subtract(first[start:stop], second[start:stop], out=part), out=part)
+            logits[start:stop] = np.einsum("ij,j->i", part, self._weights)
+        logits += self._bias
+        with np.errstate(over="ignore"):  # exp overflows to inf for very negative logits: the score is 0
+            return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32).reshape(shape)
 
     # -- gallery ------------------------------------------------------------------------------------
     def gallery(self, name: str) -> np.ndarray:
-        """Embeddings of a person's positive images: from memory, from disk, or computed (and cached)."""
+        """Embeddings of a person's positive images: from memory, from disk, or computed (and cached).
+
+        The folder is listed again only when its stamp (inode, mtime, ctime) changed, or when it changed
+        so recently that a further change could leave the same timestamps.
+        """
         self._ensure_model()
-        self.store.require_person(name)
+        stamp = _folder_stamp(self.store.require_person(name) / "positive")
+        with self._lock:
+            cached = self._galleries.get(name)
+            if cached and stamp is not None and cached[2] == stamp:
+                return cached[1]
         paths = self.store.images(name, "positive")
         keys = tuple(p.name for p in paths)
         with self._lock:
             cached = self._galleries.get(name)
             if cached and cached[0] == keys:
+                self._galleries[name] = (keys, cached[1], stamp)
                 return cached[1]
             known = self._read_cache(name)
             missing = [p for p in paths if p.name not in known]
@@ -123,7 +168,7 @@ class Verifier:
             embeddings = np.stack([known[k] for k in keys]) if keys else np.zeros((0, self._weights.size), np.float32)
             if missing or set(known) != set(keys):
                 self._write_cache(name, keys, embeddings)
-            self._galleries[name] = (keys, embeddings)
+            self._galleries[name] = (keys, embeddings, stamp)
             return embeddings
 
     def _cache_path(self, name: str):
