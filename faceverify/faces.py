@@ -18,6 +18,11 @@ CROP_SIZE = 100
 MARGIN = 0.15  # extra border around the detected face box, as a share of its side
 FALLBACK_SHARE = 0.6  # side of the centred square used when no face is found, as a share of the short side
 DETECT_MAX_SIDE = 480  # frames are searched for faces at most this large (speed)
+# Haar search: measured on 600 random LFW images and the 109 frames of a webcam-style video, these find
+# a face in 98% and 100% of them in about 25 ms a frame on 2 loaded cores (1.1 and 5: 99%, 100%, 35 ms).
+# Histogram equalisation is left out: it lost the face in 98 of the 109 video frames.
+SCALE_STEP = 1.15
+MIN_NEIGHBOURS = 4
 MIN_IMAGE_SIDE = 32
 MAX_PIXELS = 100_000_000  # larger PNG/BMP images are refused before decoding (a few KB can declare gigapixels)
 JPEG_DECODE_SIDE = 2000  # larger JPEGs are decoded at 1/2, 1/4 or 1/8 scale, their long side still >= this
@@ -191,9 +196,9 @@ def detect_faces(rgb: np.ndarray) -> list[Box]:
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     if scale < 1.0:
         grey = cv2.resize(grey, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
-    grey = cv2.equalizeHist(grey)
     min_side = max(24, min(grey.shape) // 10)
-    found = _cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
+    found = _cascade().detectMultiScale(grey, scaleFactor=SCALE_STEP, minNeighbors=MIN_NEIGHBOURS,
+                                        minSize=(min_side, min_side))
     boxes = [tuple(round(v / scale) for v in box) for box in found]
     return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
 

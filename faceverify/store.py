@@ -74,6 +74,11 @@ def _image_name(png: bytes) -> str:
     return f"{hashlib.sha256(png).hexdigest()[:20]}{IMAGE_SUFFIX}"
 
 
+def _crops_in(folder: Path) -> list[Path]:
+    """The stored crops in a folder, sorted; hidden files (an atomic write in progress) are not crops yet."""
+    return sorted(p for p in folder.glob(f"*{IMAGE_SUFFIX}") if not p.name.startswith("."))
+
+
 def read_crop(path: Path) -> np.ndarray:
     """A stored crop as 100x100x3 uint8 RGB."""
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -162,7 +167,7 @@ class Store:
         """Paths of a person's crops of one role, in a stable order."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
-        return sorted((self.person_dir(name) / role).glob(f"*{IMAGE_SUFFIX}"))
+        return _crops_in(self.person_dir(name) / role)
 
     def find_image(self, name: str, pixels: np.ndarray) -> Path | None:
         """Where this very crop is already stored for the person (in either role), or None."""
@@ -213,7 +218,7 @@ class Store:
         if not self.negatives_dir.is_dir():
             return {}
         folders = sorted(d for d in self.negatives_dir.iterdir() if d.is_dir())
-        groups = {d.name: sorted(d.glob(f"*{IMAGE_SUFFIX}")) for d in folders}
+        groups = {d.name: _crops_in(d) for d in folders}
         return {name: paths for name, paths in groups.items() if paths}
 
     def negative_count(self) -> int:

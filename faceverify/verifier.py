@@ -107,6 +107,7 @@ class Verifier:
             self._embed = tf.function(
                 lambda x: embedding(x, training=False),
                 input_signature=[tf.TensorSpec((None, *embedding.input_shape[1:]), tf.float32)],
+                autograph=False,  # plain layers, no Python control flow to convert
             )
             self._weights, self._bias = kernel.reshape(-1).astype(np.float32), np.float32(bias[0])
             self._version, self._galleries = current, {}

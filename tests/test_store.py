@@ -92,3 +92,10 @@ def test_home_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("FACEVERIFY_HOME", str(tmp_path / "elsewhere"))
     assert default_home() == tmp_path / "elsewhere"
     assert Store().root == tmp_path / "elsewhere"
+
+
+def test_a_crop_being_written_is_not_listed(tmp_path):
+    store = Store(tmp_path / "home")
+    kept = store.add_image("Ada", "anchor", noise_image(0, 100))
+    (kept.parent / f".{kept.stem}.x1y2.tmp.png").write_bytes(b"half a PNG")  # atomic write in progress
+    assert store.images("Ada", "anchor") == [kept]
