@@ -23,6 +23,8 @@ DETECT_MAX_SIDE = 480  # frames are searched for faces at most this large (speed
 # Histogram equalisation is left out: it lost the face in 98 of the 109 video frames.
 SCALE_STEP = 1.15
 MIN_NEIGHBOURS = 4
+TRACK_REGION = 2.0  # a tracked face is searched for in a square this many face widths wide around its last box
+TRACK_FACE_PX = 48  # ... resized so that the face is about this many pixels wide
 MIN_IMAGE_SIDE = 32
 MAX_PIXELS = 100_000_000  # larger PNG/BMP images are refused before decoding (a few KB can declare gigapixels)
 JPEG_DECODE_SIDE = 2000  # larger JPEGs are decoded at 1/2, 1/4 or 1/8 scale, their long side still >= this
@@ -193,14 +195,48 @@ def detect_faces(rgb: np.ndarray) -> list[Box]:
     """Frontal faces in an RGB image, largest first, in the image's own pixel coordinates."""
     height, width = rgb.shape[:2]
     scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return _search(rgb, (0, 0, width, height), scale, max(24, round(min(height, width) * scale) // 10))
+
+
+def _search(rgb: np.ndarray, region: Box, scale: float, min_side: int, max_side: int = 0) -> list[Box]:
+    """Haar search of ``region`` resized by ``scale``; boxes largest first, in the image's coordinates."""
+    x, y, w, h = region
+    grey = cv2.cvtColor(rgb[y : y + h, x : x + w], cv2.COLOR_RGB2GRAY)
     if scale < 1.0:
-        grey = cv2.resize(grey, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
-    min_side = max(24, min(grey.shape) // 10)
+        grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
     found = _cascade().detectMultiScale(grey, scaleFactor=SCALE_STEP, minNeighbors=MIN_NEIGHBOURS,
-                                        minSize=(min_side, min_side))
-    boxes = [tuple(round(v / scale) for v in box) for box in found]
+                                        minSize=(min_side, min_side), maxSize=(max_side, max_side))
+    boxes = [(x + round(bx / scale), y + round(by / scale), round(bw / scale), round(bh / scale))
+             for bx, by, bw, bh in found]
     return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
+
+
+class FaceTracker:
+    """Finds the face in a stream of frames: near where it last was (a few ms), else in the whole frame.
+
+    Not thread-safe: one tracker per stream.
+    """
+
+    def __init__(self) -> None:
+        self.last: Box | None = None
+
+    def find(self, rgb: np.ndarray) -> Box | None:
+        """The face in this frame, or None."""
+        if self.last is not None:
+            side = self.last[2]
+            scale = min(1.0, TRACK_FACE_PX / side)
+            region = square_around(self.last, (TRACK_REGION - 1) / 2, rgb.shape)
+            near = _search(rgb, region, scale, max(20, round(side * scale / 1.4)), round(side * scale * 1.4) + 1)
+            if near:
+                self.last = near[0]
+                return self.last
+        boxes = detect_faces(rgb)
+        self.last = boxes[0] if boxes else None
+        return self.last
+
+    def prepare(self, rgb: np.ndarray, margin: float = MARGIN) -> Face:
+        """:func:`prepare` for the next frame of the stream."""
+        return crop_face(rgb, self.find(rgb), margin)
 
 
 def square_around(box: Box, margin: float, shape: tuple[int, ...]) -> Box:
@@ -227,12 +263,16 @@ def crop(rgb: np.ndarray, square: Box) -> np.ndarray:
     return cv2.resize(region, (CROP_SIZE, CROP_SIZE), interpolation=interpolation)
 
 
+def crop_face(rgb: np.ndarray, box: Box | None, margin: float = MARGIN) -> Face:
+    """The face in ``box`` with a margin, or the centre of the image when there is no box."""
+    square = square_around(box, margin, rgb.shape) if box else centre_square(rgb.shape)
+    return Face(crop(rgb, square), box)
+
+
 def prepare(rgb: np.ndarray, margin: float = MARGIN) -> Face:
     """Find the largest face and crop it with a margin; without a face, crop the centre (and say so)."""
     boxes = detect_faces(rgb)
-    box = boxes[0] if boxes else None
-    square = square_around(box, margin, rgb.shape) if box else centre_square(rgb.shape)
-    return Face(crop(rgb, square), box)
+    return crop_face(rgb, boxes[0] if boxes else None, margin)
 
 
 def prepare_file(path: Path) -> Face:

@@ -8,7 +8,17 @@ import pytest
 from conftest import noise_image, write_image
 from faceverify.errors import ImageError
 from faceverify.faces import (
-    CROP_SIZE, centre_square, decode_image, encode_png, prepare, prepare_file, read_image, square_around, to_input,
+    CROP_SIZE,
+    FaceTracker,
+    centre_square,
+    decode_image,
+    detect_faces,
+    encode_png,
+    prepare,
+    prepare_file,
+    read_image,
+    square_around,
+    to_input,
 )
 
 
@@ -96,7 +106,8 @@ def test_face_is_found_at_any_image_size(lfw_dir):
     assert big is not None
     (bx, by, bw, _), (sx, sy, sw, _) = big, small
     assert abs(bw - 4 * sw) <= 0.15 * 4 * sw  # within one step of the detector's scale pyramid
-    assert abs((bx + bw / 2) - 4 * (sx + sw / 2)) <= 0.05 * 4 * sw and abs((by + bw / 2) - 4 * (sy + sw / 2)) <= 0.05 * 4 * sw
+    assert abs((bx + bw / 2) - 4 * (sx + sw / 2)) <= 0.05 * 4 * sw
+    assert abs((by + bw / 2) - 4 * (sy + sw / 2)) <= 0.05 * 4 * sw
 
 
 def test_png_round_trip_is_lossless(tmp_path):
@@ -115,3 +126,19 @@ def test_network_input_is_float_in_unit_range():
 def test_written_file_goes_through_the_same_path(tmp_path):
     path = write_image(tmp_path / "x.bmp", noise_image(3, 64))
     assert prepare_file(path).pixels.shape == (CROP_SIZE, CROP_SIZE, 3)
+
+
+def test_tracker_follows_a_moving_face_and_finds_it_again(lfw_dir):
+    """A face moving across a 640x480 stream: found near its last place, lost on an empty frame, found again."""
+    face = read_image(lfw_dir / "Colin_Powell" / "Colin_Powell_0001.jpg")
+    tracker = FaceTracker()
+    for step, left in enumerate(range(40, 360, 40)):
+        frame = np.full((480, 640, 3), 90, np.uint8)
+        frame[100:350, left : left + 250] = face
+        tracked = tracker.find(frame)
+        (full, *_) = detect_faces(frame)
+        assert tracked is not None and max(abs(a - b) for a, b in zip(tracked, full)) <= 0.2 * full[2], step
+    assert tracker.find(np.full((480, 640, 3), 90, np.uint8)) is None
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    frame[200:450, 20:270] = face
+    assert tracker.prepare(frame).face_found
