@@ -1,0 +1,64 @@
+"""Start the desktop app: ``python main.py [--camera SOURCE] [--home DIR]`` or ``faceverify gui``."""
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from faceverify.camera import parse_source
+from faceverify.errors import FaceverifyError
+from faceverify.store import Store
+
+from . import style
+from .context import AppContext
+from .main_window import MainWindow
+
+
+def application() -> QApplication:
+    """The QApplication, created if there is none yet, in faceverify's style."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    if app.applicationName() != "faceverify":
+        app.setApplicationName("faceverify")
+        style.apply(app)
+    return app
+
+
+def open_window(camera: str | None = None, home: Path | None = None) -> MainWindow:
+    """Create and show the window over ``home`` (default: the usual data folder), reading ``camera``
+    (a device index, video file, image pattern or URL; default: the one used last)."""
+    application()
+    context = AppContext(Store(home))
+    window = MainWindow(context, parse_source(camera) if camera else context.saved_camera())
+    window.show()
+    return window
+
+
+def run(camera: str | None = None, home: Path | None = None) -> int:
+    """Open the window and run until it is closed; returns the exit status."""
+    app = application()
+    try:
+        window = open_window(camera, home)
+    except (FaceverifyError, OSError, sqlite3.Error) as error:  # a data folder or audit log it cannot use
+        QMessageBox.critical(None, "faceverify", f"faceverify cannot start: {error}")
+        return 1
+    status = app.exec()
+    del window  # referenced until here: the window lives as long as the event loop
+    return status
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="faceverify gui", description="Open faceverify's window.")
+    parser.add_argument("--camera", metavar="SOURCE",
+                        help="device index (0), video file, image pattern (frames/%%04d.jpg) or stream URL; "
+                             "default: the one used last")
+    parser.add_argument("--home", metavar="DIR", type=Path,
+                        help="data folder (default: $FACEVERIFY_HOME or the per-user data folder)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    return run(args.camera, args.home)

@@ -1,0 +1,103 @@
+"""What every part of the window shares: the store, the audit log, the camera feed, settings, and change signals."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from faceverify.audit import AuditLog
+from faceverify.camera import parse_source
+from faceverify.store import Store
+
+from .qt_compat import emit
+from .workers import CameraFeed
+
+if TYPE_CHECKING:
+    from faceverify.decisions import DecisionService
+
+DEFAULT_CAMERA = 0
+DEFAULT_THRESHOLD = 0.5  # verifier.DETECTION_THRESHOLD and VERIFICATION_THRESHOLD (not imported: TensorFlow)
+MODEL_POLL_MS = 2000
+
+
+class AppContext(QObject):
+    """Shared state; the ``*_changed`` signals tell every view to refresh what it shows."""
+
+    people_changed = Signal()
+    negatives_changed = Signal()
+    model_changed = Signal()
+    audit_changed = Signal()
+
+    def __init__(self, store: Store, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store.ensure()
+        self.audit = AuditLog(store.audit_path)
+        self.feed = CameraFeed(self)
+        self._decisions: DecisionService | None = None
+        self._decisions_lock = threading.Lock()
+        self.verifier_loaded = False  # TensorFlow and a model are loaded (the first verification takes longer)
+        self._model_stamp = self._stamp()
+        self._model_timer = QTimer(self, interval=MODEL_POLL_MS)
+        self._model_timer.timeout.connect(self.check_model)
+        self._model_timer.start()
+
+    # -- settings -----------------------------------------------------------------------------------------------
+    def setting(self, key: str, default: object) -> object:
+        return self.store.load_settings().get(key, default)
+
+    def threshold(self, key: str) -> float:
+        value = self.setting(key, DEFAULT_THRESHOLD)
+        return float(value) if isinstance(value, (int, float)) and 0 <= value <= 1 else DEFAULT_THRESHOLD
+
+    def saved_camera(self) -> int | str:
+        value = self.setting("camera", DEFAULT_CAMERA)
+        return parse_source(str(value)) if isinstance(value, (int, str)) and str(value).strip() else DEFAULT_CAMERA
+
+    def use_camera(self, source: int | str) -> None:
+        """Switch the feed to ``source`` and remember it for the next run."""
+        self.store.save_settings(camera=source)
+        self.feed.set_source(source)
+
+    # -- model ------------------------------------------------------------------------------------------------
+    def has_model(self) -> bool:
+        return self.store.model_path.is_file()
+
+    def model_label(self) -> str | None:
+        """"trained <date time>", or None without a model (found without loading TensorFlow)."""
+        stamp = self._stamp()
+        return f"trained {datetime.fromtimestamp(stamp[0] / 1e9):%Y-%m-%d %H:%M}" if stamp else None
+
+    def decisions(self) -> DecisionService:
+        """The shared decision service (source 'gui') with the current model loaded; worker threads only.
+
+        TensorFlow is imported on the first call. Raises ModelError when there is no usable model.
+        """
+        with self._decisions_lock:
+            if self._decisions is None:
+                from faceverify.decisions import DecisionService
+
+                self._decisions = DecisionService(self.store, "gui")
+        self._decisions.verifier.version  # noqa: B018 (loads the model, or reloads it after a training)
+        self.verifier_loaded = True
+        return self._decisions
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.store.model_path.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def check_model(self) -> None:
+        """Emit model_changed if the model file was replaced (by a training here or by the command line)."""
+        stamp = self._stamp()
+        if stamp != self._model_stamp:
+            self._model_stamp = stamp
+            emit(self.model_changed)
+
+    def shutdown(self) -> None:
+        """Stop the camera and the model poll (the audit log stays open for jobs still finishing)."""
+        self._model_timer.stop()
+        self.feed.stop()

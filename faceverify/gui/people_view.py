@@ -1,0 +1,93 @@
+"""The People tab: who is enrolled, how many images each has; open one in Enroll, or remove one for good."""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QMessageBox, QPushButton, QVBoxLayout, QWidget
+
+from . import jobs
+from .context import AppContext
+from .qt_compat import emit
+from .tables import Table
+from .widgets import MIN_PAIR_IMAGES, label, show_message
+from .workers import Task
+
+
+class PeopleView(QWidget):
+    """Lists the people; removing one deletes their images and their audit log entries (privacy)."""
+
+    enroll = Signal(str)
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.table = Table(["Name", "Anchors", "Positives", "Ready to train"],
+                           "Nobody is enrolled yet.\nAdd people in Enroll & Train.")
+        self.table.itemSelectionChanged.connect(self._on_selection)
+        self.table.doubleClicked.connect(self.open_selected)
+        self.open_button = QPushButton("Open in Enroll && Train", enabled=False)
+        self.open_button.clicked.connect(self.open_selected)
+        self.remove_button = QPushButton("Remove…", enabled=False, toolTip="Delete the person's images and log entries")
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.message = label(role="hint")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.remove_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 16, 16, 16)
+        layout.setSpacing(12)
+        layout.addWidget(label("People", "heading"))
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        context.people_changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        people = self.context.store.people()
+        self.table.fill([
+            [p.name, str(p.anchors), str(p.positives),
+             "yes" if min(p.anchors, p.positives) >= MIN_PAIR_IMAGES else f"needs {MIN_PAIR_IMAGES} of each"]
+            for p in people
+        ])
+        self._on_selection()
+
+    def selected(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.table.cell(rows[0].row(), 0) if rows else None
+
+    def _on_selection(self) -> None:
+        for button in (self.open_button, self.remove_button):
+            button.setEnabled(self.selected() is not None)
+
+    def open_selected(self) -> None:
+        if name := self.selected():
+            emit(self.enroll, name)
+
+    def remove_selected(self) -> None:
+        name = self.selected()
+        if name is None:
+            return
+        answer = QMessageBox.question(
+            self, "Remove person",
+            f"Remove {name}? This deletes all their images and every audit log entry about them. "
+            "It cannot be undone. Train again afterwards so that the model forgets them too.",
+        )
+        if answer == QMessageBox.Yes:
+            self.remove(name)
+
+    def remove(self, name: str) -> None:
+        """Delete ``name`` (images, cached embeddings, audit entries) in a worker."""
+        self.remove_button.setEnabled(False)
+        task = Task(jobs.remove_person, self.context, name)
+        task.succeeded.connect(self._on_removed)
+        task.failed.connect(self._on_failed)
+        task.start()
+
+    def _on_removed(self, entries: int) -> None:
+        show_message(self.message, f"Removed, with {entries} audit log entr{'y' if entries == 1 else 'ies'}.", "ok")
+        emit(self.context.people_changed)
+        emit(self.context.audit_changed)
+
+    def _on_failed(self, message: str) -> None:
+        show_message(self.message, message, "error")
+        self.refresh()

@@ -1,0 +1,240 @@
+"""The Verify tab: live view, person, Verify (a burst of frames), live mode with a score meter, thresholds."""
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import jobs, style
+from .camera_view import CameraView
+from .context import AppContext
+from .qt_compat import emit
+from .widgets import SIDE_WIDTH, GettingStarted, ThresholdSlider, label, primary_button, progress_bar
+from .workers import Task
+
+LIVE_INTERVAL_MS = 150  # pause between two live scores, leaving the CPU to the camera
+SAVE_DELAY_MS = 400  # thresholds are saved this long after the slider stops moving
+
+DETECTION_TIP = "A comparison counts as positive when its score is above this"
+VERIFICATION_TIP = "VERIFIED when the share of positive comparisons is above this"
+
+
+class VerifyTab(QWidget):
+    """Verifies the chosen person against the camera; every result is written to the audit log."""
+
+    go_enroll = Signal()
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.view = CameraView(context.feed)
+        self.guide = GettingStarted(context)
+        self.guide.go.connect(self.go_enroll)
+        self._live_busy = False
+        self.live_scores = 0  # live results shown so far
+        self._live_verdict: bool | None = None
+        self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self._save_thresholds)
+
+        panel = QVBoxLayout()
+        panel.setSpacing(12)
+        panel.addWidget(self.guide)
+        panel.addWidget(self._make_verify_box())
+        panel.addWidget(self._make_result_box())
+        panel.addWidget(self._make_threshold_box())
+        panel.addStretch(1)
+        side = QWidget()
+        side.setFixedWidth(SIDE_WIDTH)
+        side.setLayout(panel)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(16, 16, 16, 16)
+        layout.setSpacing(16)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(side)
+
+        for signal in (context.people_changed, context.model_changed, context.negatives_changed):
+            signal.connect(self.refresh)
+        self.refresh()
+
+    # -- building ---------------------------------------------------------------------------------------
+    def _make_verify_box(self) -> QGroupBox:
+        self.verify_box = QGroupBox("Verify")
+        self.person = QComboBox(toolTip="The person to verify")
+        self.person.currentTextChanged.connect(self._on_person_changed)
+        self.verify_button = primary_button("Verify", big=True)
+        self.verify_button.setToolTip(f"Compare the next {jobs.BURST_FRAMES} frames with the person's images")
+        self.verify_button.clicked.connect(self.verify)
+        self.live = QCheckBox("Live mode: score continuously")
+        self.live.toggled.connect(self._on_live_toggled)
+        self.meter = progress_bar()
+        self.meter_label = label(role="hint")
+        for widget in (self.meter, self.meter_label):
+            widget.hide()
+        form = QFormLayout(self.verify_box)
+        form.setSpacing(10)
+        form.addRow("Person", self.person)
+        form.addRow(self.verify_button)
+        form.addRow(self.live)
+        form.addRow(self.meter_label)
+        form.addRow(self.meter)
+        return self.verify_box
+
+    def _make_result_box(self) -> QGroupBox:
+        self.result_box = QGroupBox("Result")
+        self.banner = QLabel(objectName="banner", alignment=Qt.AlignCenter, wordWrap=True, minimumHeight=96)
+        self.details = {key: QLabel(wordWrap=True, textInteractionFlags=Qt.TextSelectableByMouse) for key in
+                        ("Positive comparisons", "Mean score", "Thresholds", "Faces found", "Time", "Model")}
+        form = QFormLayout()
+        form.setSpacing(6)
+        for key, value in self.details.items():
+            form.addRow(label(key, "hint", wrap=False), value)
+        layout = QVBoxLayout(self.result_box)
+        layout.setSpacing(12)
+        layout.addWidget(self.banner)
+        layout.addLayout(form)
+        self._show_banner("idle", "Choose a person and press Verify")
+        return self.result_box
+
+    def _make_threshold_box(self) -> QGroupBox:
+        box = QGroupBox("Thresholds")
+        self.detection = ThresholdSlider("Detection", DETECTION_TIP, self.context.threshold("detection_threshold"))
+        self.verification = ThresholdSlider("Verification", VERIFICATION_TIP,
+                                            self.context.threshold("verification_threshold"))
+        layout = QVBoxLayout(box)
+        for slider in (self.detection, self.verification):
+            slider.changed.connect(self._save_timer.start)
+            layout.addWidget(slider)
+        layout.addWidget(label("Higher thresholds reject more: fewer false accepts, more false rejects.", "hint"))
+        return box
+
+    # -- state ----------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-read people and readiness; show the first-run guide until there is someone to verify and a model."""
+        current = self.person.currentText()
+        names = [p.name for p in self.context.store.people() if p.positives]
+        self.person.clear()
+        self.person.addItems(names)
+        if current in names:
+            self.person.setCurrentText(current)
+        self.guide.refresh()
+        ready = bool(names) and self.context.has_model()
+        self.guide.setVisible(not ready)
+        for widget in (self.verify_box, self.result_box):
+            widget.setVisible(ready)
+        if not ready:
+            self.live.setChecked(False)
+
+    def _save_thresholds(self) -> None:
+        self.context.store.save_settings(detection_threshold=self.detection.value(),
+                                         verification_threshold=self.verification.value())
+
+    def _show_banner(self, state: str, text: str, rich: bool = False) -> None:
+        self.banner.setTextFormat(Qt.RichText if rich else Qt.PlainText)
+        self.banner.setText(text)
+        style.set_property(self.banner, "state", state)
+
+    # -- verify ------------------------------------------------------------------------------------------------
+    def verify(self) -> None:
+        name = self.person.currentText()
+        if not name:
+            self._show_banner("error", "Choose a person to verify")
+            return
+        self.verify_button.setEnabled(False)
+        loading = "" if self.context.verifier_loaded else "<br><small>Loading the model first…</small>"
+        self._show_banner("busy", f"Verifying {html.escape(name)}…{loading}", rich=True)
+        task = Task(jobs.verify_burst, self.context, name, self.detection.value(), self.verification.value())
+        task.succeeded.connect(self._show_outcome)
+        task.failed.connect(self._show_error)
+        task.finished.connect(self._verify_done)
+        task.start()
+
+    def _verify_done(self) -> None:
+        self.verify_button.setEnabled(True)
+
+    def _show_outcome(self, outcome: jobs.VerifyOutcome) -> None:
+        decision = outcome.decision
+        verdict = "VERIFIED" if decision.verified else "NOT VERIFIED"
+        self._show_banner("yes" if decision.verified else "no",
+                          f"{verdict}<div style='font-size:12pt; font-weight:600'>{html.escape(decision.person)}</div>",
+                          rich=True)
+        positive = round(decision.share * decision.comparisons)
+        values = {
+            "Positive comparisons": f"{decision.share:.0%}  ({positive} of {decision.comparisons})",
+            "Mean score": f"{decision.mean_score:.3f}",
+            "Thresholds": f"detection {decision.detection_threshold:.2f}, "
+                          f"verification {decision.verification_threshold:.2f}",
+            "Faces found": f"{outcome.faces_found} of {outcome.frames} frames",
+            "Time": f"{outcome.seconds:.2f} s",
+            "Model": self.context.model_label() or "",
+        }
+        for key, value in values.items():
+            self.details[key].setText(value)
+        emit(self.context.audit_changed)
+
+    def _show_error(self, message: str) -> None:
+        self._show_banner("error", message)
+        for value in self.details.values():
+            value.clear()
+
+    # -- live mode ------------------------------------------------------------------------------------------------
+    def _on_live_toggled(self, on: bool) -> None:
+        for widget in (self.meter, self.meter_label):
+            widget.setVisible(on)
+        self._live_verdict = None
+        self._show_meter(0, "Waiting for a face…", "")
+        if on:
+            self._live_next()
+
+    def _on_person_changed(self) -> None:
+        self._live_verdict = None  # the next live verdict is about someone else: log it
+
+    def _live_next(self) -> None:
+        """Score the newest frame; frames that arrive meanwhile are dropped, never queued."""
+        name = self.person.currentText()
+        if not self.live.isChecked() or self._live_busy or not name:
+            return
+        self._live_busy = True
+        task = Task(jobs.score_live, self.context, name, self.detection.value(), self.verification.value(),
+                    self._live_verdict)
+        task.succeeded.connect(self._show_live)
+        task.failed.connect(self._live_failed)
+        task.finished.connect(self._live_done)
+        task.start()
+
+    def _live_done(self) -> None:
+        self._live_busy = False
+        QTimer.singleShot(LIVE_INTERVAL_MS, self._live_next)
+
+    def _show_live(self, outcome: jobs.VerifyOutcome | None) -> None:
+        self.live_scores += 1
+        if outcome is None:
+            self._show_meter(0, "No face in view", "")
+            return
+        decision = outcome.decision
+        if decision.verified != self._live_verdict:
+            self._live_verdict = decision.verified
+            emit(self.context.audit_changed)
+        verdict = "VERIFIED" if decision.verified else "NOT VERIFIED"
+        self._show_meter(decision.mean_score, f"<b>{verdict}</b> · score {decision.mean_score:.2f} · "
+                                              f"{decision.share:.0%} of comparisons positive",
+                         "yes" if decision.verified else "no")
+
+    def _show_meter(self, score: float, text: str, verdict: str) -> None:
+        self.meter.setValue(round(score * 100))
+        self.meter_label.setText(text)
+        style.set_property(self.meter, "verdict", verdict)
+        style.set_property(self.meter_label, "role", {"yes": "ok", "no": "error"}.get(verdict, "hint"))
+
+    def _live_failed(self, message: str) -> None:
+        self.live.setChecked(False)
+        self._show_banner("error", message)

@@ -1,0 +1,125 @@
+"""Small widgets more than one tab uses: labels with a style role, the threshold slider, the first-run guide."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import style
+from .context import AppContext
+from .qt_compat import emit
+
+SIDE_WIDTH = 420  # the column of controls beside a camera view
+MIN_PAIR_IMAGES = 2  # training needs at least this many anchors and positives of a person
+
+
+def label(text: str = "", role: str | None = None, wrap: bool = True) -> QLabel:
+    """A QLabel with a stylesheet role: "hint", "error", "ok" or "heading"."""
+    widget = QLabel(text, wordWrap=wrap)
+    if role:
+        widget.setProperty("role", role)
+    return widget
+
+
+def show_message(widget: QLabel, text: str, role: str = "hint", rich: bool = False) -> None:
+    """Put a message in a label, coloured by role; ``rich`` text is HTML, other text is shown as it is."""
+    widget.setTextFormat(Qt.RichText if rich else Qt.PlainText)
+    widget.setText(text)
+    style.set_property(widget, "role", role)
+
+
+def progress_bar(maximum: int = 100) -> QProgressBar:
+    """A slim bar without text (the figures go in a label next to it)."""
+    return QProgressBar(minimum=0, maximum=maximum, value=0, textVisible=False)
+
+
+def primary_button(text: str, big: bool = False) -> QPushButton:
+    button = QPushButton(text, default=True)
+    button.setProperty("primary", "true")
+    if big:
+        button.setProperty("big", "true")
+    return button
+
+
+class ThresholdSlider(QWidget):
+    """A 0.00 to 1.00 slider with its name and value."""
+
+    changed = Signal(float)
+
+    def __init__(self, title: str, tip: str, value: float, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.slider = QSlider(Qt.Horizontal, minimum=0, maximum=100, singleStep=1, pageStep=5, toolTip=tip)
+        self.slider.setValue(round(value * 100))
+        self.value_label = QLabel(f"{value:.2f}", minimumWidth=36, alignment=Qt.AlignRight | Qt.AlignVCenter)
+        self.slider.valueChanged.connect(self._on_change)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        name = QLabel(title, toolTip=tip, minimumWidth=90)
+        layout.addWidget(name)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.value_label)
+
+    def value(self) -> float:
+        return self.slider.value() / 100
+
+    def _on_change(self, raw: int) -> None:
+        self.value_label.setText(f"{raw / 100:.2f}")
+        emit(self.changed, raw / 100)
+
+
+class GettingStarted(QFrame):
+    """The three steps to a first verification, ticked off as they are done."""
+
+    go = Signal()
+    STEPS = (
+        ("Enroll a person", "Capture anchor and positive images from the camera (keys A and P), or import a folder."),
+        ("Import negatives",
+         "Faces of other people from LFW (lfw.tgz or its folder), so the model learns who is not them."),
+        ("Train the model", "One click; a few minutes on a CPU. Verification uses the new model at once."),
+    )
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName="card")
+        self.context = context
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 18, 20, 18)
+        layout.setSpacing(12)
+        layout.addWidget(label("Get started in three steps", "heading"))
+        layout.addWidget(label("Nothing can be verified until a person is enrolled and a model is trained.", "hint"))
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(10)
+        self.marks: list[QLabel] = []
+        for row, (title, text) in enumerate(self.STEPS):
+            mark = QLabel(alignment=Qt.AlignCenter)
+            mark.setFixedSize(28, 28)
+            self.marks.append(mark)
+            grid.addWidget(mark, row, 0, Qt.AlignTop)
+            step = label(f"<b>{title}</b><br><span style='color:{style.MUTED}'>{text}</span>")
+            grid.addWidget(step, row, 1)
+        layout.addLayout(grid)
+        button = primary_button("Open Enroll && Train")
+        button.clicked.connect(self.go)
+        layout.addWidget(button, 0, Qt.AlignLeft)
+        self.refresh()
+
+    def steps_done(self) -> tuple[bool, bool, bool]:
+        people = self.context.store.people()
+        enrolled = any(p.anchors >= MIN_PAIR_IMAGES and p.positives >= MIN_PAIR_IMAGES for p in people)
+        negatives = self.context.store.negatives_dir.is_dir() and any(self.context.store.negatives_dir.iterdir())
+        return enrolled, negatives, self.context.has_model()
+
+    def refresh(self) -> None:
+        for number, (mark, done) in enumerate(zip(self.marks, self.steps_done(), strict=True), start=1):
+            mark.setText("✓" if done else str(number))
+            colour, text = (style.SUCCESS, "white") if done else ("#e5e7eb", style.TEXT)
+            mark.setStyleSheet(f"background:{colour}; color:{text}; border-radius:14px; font-weight:700;")

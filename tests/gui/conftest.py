@@ -1,0 +1,56 @@
+"""GUI tests run without a display; each opens the window over its own data folder in tmp_path.
+
+Cameras are made of real LFW images (the ``lfw_dir`` fixture of tests/conftest.py skips where they are absent).
+"""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import cv2  # noqa: E402
+import pytest  # noqa: E402
+
+from faceverify.gui.app import open_window  # noqa: E402
+from faceverify.gui.main_window import MainWindow  # noqa: E402
+
+
+def image_sequence(lfw_dir: Path, folder: Path, person: str, count: int) -> str:
+    """A camera made of the first ``count`` images of an LFW person: ``folder/%04d.jpg``."""
+    folder.mkdir(parents=True)
+    for number, image in enumerate(sorted((lfw_dir / person).glob("*.jpg"))[:count]):
+        shutil.copy(image, folder / f"{number:04d}.jpg")
+    return str(folder / "%04d.jpg")
+
+
+def face_video(lfw_dir: Path, path: Path, person: str = "Colin_Powell", frames: int = 20) -> Path:
+    """An MJPG .avi at 10 fps showing LFW images of ``person``, one per frame."""
+    images = [cv2.imread(str(p)) for p in sorted((lfw_dir / person).glob("*.jpg"))[:frames]]
+    height, width = images[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (width, height))
+    assert writer.isOpened()
+    for image in images:
+        writer.write(image)
+    writer.release()
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def open_gui(qtbot, home):
+    """Open the window on a camera source; it is closed (camera and threads released) when the test ends."""
+    windows = []
+
+    def open_(camera: object) -> MainWindow:
+        window = open_window(str(camera), home)
+        windows.append(window)
+        return window
+
+    yield open_
+    for window in windows:
+        window.close()

@@ -1,0 +1,215 @@
+"""The window without a trained model: camera states, first run, errors a user can cause, people, log, settings."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from faceverify.audit import AuditEntry, AuditLog
+from faceverify.gui import screenshots
+from faceverify.store import Store
+
+from .conftest import face_video
+
+WAIT_MS = 15000
+
+
+def _entry(person: str, verified: bool) -> AuditEntry:
+    return AuditEntry("verify", person, verified, 0.8 if verified else 0.1, 0.7, 0.5, 0.5, "v1", "cli", "probe.jpg")
+
+
+def _enroll_fake(home, name: str, images: int = 3) -> None:
+    store = Store(home)
+    rng = np.random.default_rng(len(name))
+    for role in ("anchor", "positive"):
+        for _ in range(images):
+            store.add_image(name, role, rng.integers(0, 255, (100, 100, 3), np.uint8))
+
+
+def test_no_camera_says_so_and_first_run_explains_the_steps(open_gui, qtbot):
+    window = open_gui(97)
+    view = window.verify_tab.view
+    qtbot.waitUntil(lambda: "No camera at index 97" in view.message.text(), timeout=WAIT_MS)
+    assert view.overlay.isVisible()
+    assert view.frames_shown == 0
+    assert "no picture" in window.camera_status.text()
+    assert window.model_status.text() == "No model yet"
+    guide = window.verify_tab.guide
+    assert guide.isVisible() and not window.verify_tab.verify_box.isVisible()
+    assert [mark.text() for mark in guide.marks] == ["1", "2", "3"]
+
+
+def test_video_file_shows_frames_with_a_face_box(open_gui, qtbot, tmp_path, lfw_dir):
+    window = open_gui(face_video(lfw_dir, tmp_path / "face.avi"))
+    view = window.verify_tab.view
+    qtbot.waitUntil(lambda: view.frames_shown >= 5 and view.last_box is not None, timeout=WAIT_MS)
+    x, y, w, h = view.last_box
+    assert w > 40 and h > 40
+    assert not view.overlay.isVisible()
+    assert not view.grab().isNull()
+    qtbot.waitUntil(lambda: "fps" in window.camera_status.text() and "face.avi" in window.camera_status.text())
+    assert Store(window.context.store.root).load_settings()["camera"] == str(tmp_path / "face.avi")
+
+
+def test_camera_is_picked_up_when_it_comes_back(open_gui, qtbot, tmp_path, lfw_dir):
+    later = tmp_path / "later.avi"
+    window = open_gui(later)
+    view = window.verify_tab.view
+    qtbot.waitUntil(lambda: "File not found" in view.message.text(), timeout=WAIT_MS)
+    face_video(lfw_dir, later)
+    qtbot.waitUntil(lambda: view.frames_shown >= 3, timeout=WAIT_MS)
+    assert not view.overlay.isVisible()
+
+
+def test_invalid_name_shows_the_reason_and_captures_nothing(open_gui, qtbot):
+    window = open_gui(97)
+    tab = window.enroll_tab
+    tab.person.setEditText("../evil")
+    assert tab.name_message.property("role") == "error"
+    assert "Invalid name" in tab.name_message.text()
+    qtbot.mouseClick(tab.anchor_button, Qt.LeftButton)
+    assert tab.busy_task is None
+    assert not (window.context.store.people_dir / "evil").exists()
+
+
+def test_capture_without_camera_reports_it(open_gui, qtbot, monkeypatch):
+    monkeypatch.setattr("faceverify.gui.workers.FRAME_TIMEOUT", 0.5)
+    window = open_gui(97)
+    tab = window.enroll_tab
+    tab.person.setEditText("Ada")
+    tab.capture_anchor()
+    qtbot.waitUntil(lambda: tab.busy_task is None, timeout=WAIT_MS)
+    assert "No frames from camera 97" in tab.capture_message.text()
+    assert tab.capture_message.property("role") == "error"
+
+
+def test_bad_image_folder_shows_the_reason(open_gui, qtbot, tmp_path):
+    window = open_gui(97)
+    tab = window.enroll_tab
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    tab.person.setEditText("Ada")
+    tab.enroll_folder("Ada", empty)
+    qtbot.waitUntil(lambda: tab.busy_task is None, timeout=WAIT_MS)
+    assert "No images" in tab.capture_message.text()
+    assert tab.anchor_button.isEnabled()
+
+
+def test_thresholds_are_saved(open_gui, qtbot, home):
+    window = open_gui(97)
+    window.verify_tab.detection.slider.setValue(70)
+    window.verify_tab.verification.slider.setValue(35)
+    settings = home / "settings.json"
+    qtbot.waitUntil(lambda: "detection_threshold" in json.loads(settings.read_text()), timeout=WAIT_MS)
+    saved = json.loads(settings.read_text())
+    assert saved["detection_threshold"] == 0.7 and saved["verification_threshold"] == 0.35
+
+
+def test_log_lists_attempts_newest_first(open_gui, home):
+    Store(home).ensure()
+    with AuditLog(Store(home).audit_path) as log:
+        log.record(_entry("Ada", True))
+        log.record(_entry("Grace", False))
+    window = open_gui(97)
+    window.tabs.setCurrentWidget(window.log_view)
+    table = window.log_view.table
+    assert table.rowCount() == 2
+    assert [table.cell(0, 1), table.cell(0, 2)] == ["Grace", "NOT VERIFIED"]
+    assert [table.cell(1, 1), table.cell(1, 2)] == ["Ada", "VERIFIED"]
+
+
+def test_removing_a_person_removes_their_images_and_log_entries(open_gui, qtbot, home, monkeypatch):
+    for name in ("Ada", "Grace"):
+        _enroll_fake(home, name)
+    with AuditLog(Store(home).audit_path) as log:
+        log.record(_entry("Ada", True))
+        log.record(_entry("Grace", True))
+    window = open_gui(97)
+    people = window.people_view
+    assert [people.table.cell(row, 0) for row in range(people.table.rowCount())] == ["Ada", "Grace"]
+    people.table.selectRow(0)
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.Yes)
+    people.remove_selected()
+    qtbot.waitUntil(lambda: people.table.rowCount() == 1, timeout=WAIT_MS)
+    assert people.table.cell(0, 0) == "Grace"
+    assert [e.person for e in window.context.audit.recent()] == ["Grace"]
+    window.tabs.setCurrentWidget(window.log_view)
+    assert window.log_view.table.rowCount() == 1
+    assert "1 audit log entry" in people.message.text()
+
+
+def test_enrolled_without_model_shows_the_guide(open_gui, home):
+    _enroll_fake(home, "Ada")
+    window = open_gui(97)
+    tab = window.verify_tab
+    assert tab.guide.isVisible()
+    assert [mark.text() for mark in tab.guide.marks] == ["✓", "2", "3"]
+
+
+@pytest.mark.slow
+def test_damaged_model_gives_a_clear_message(open_gui, qtbot, home, tmp_path, lfw_dir):
+    _enroll_fake(home, "Ada")
+    Store(home).model_path.parent.mkdir(parents=True)
+    Store(home).model_path.write_bytes(b"not a model")
+    window = open_gui(face_video(lfw_dir, tmp_path / "face.avi"))
+    tab = window.verify_tab
+    assert tab.verify_box.isVisible() and not tab.guide.isVisible()
+    tab.person.setCurrentText("Ada")
+    qtbot.mouseClick(tab.verify_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: tab.banner.property("state") == "error", timeout=60000)
+    assert "damaged or not a faceverify model" in tab.banner.text()
+    assert tab.verify_button.isEnabled()
+
+
+def test_screenshot_command_saves_every_tab(qtbot, home, tmp_path, lfw_dir):
+    camera = face_video(lfw_dir, tmp_path / "face.avi")
+    assert screenshots.main([str(tmp_path / "shots"), "--camera", str(camera), "--home", str(home)]) == 0
+    names = sorted(p.name for p in (tmp_path / "shots").glob("*.png"))
+    assert names == ["1-verify.png", "2-enroll-and-train.png", "3-people.png", "4-log.png"]
+
+
+def test_main_opens_the_window_without_loading_tensorflow(home):
+    """`main(["--camera", ..., "--home", ...])` runs until the window closes; TensorFlow stays unloaded."""
+    script = f"""
+import sys
+from PySide6.QtCore import QTimer
+from faceverify.gui.app import application, main
+app = application()
+QTimer.singleShot(1500, app.closeAllWindows)
+status = main(["--camera", "97", "--home", {str(home)!r}])
+heavy = sorted(name for name in ("tensorflow", "keras") if name in sys.modules)
+print("status", status, "heavy", heavy, "windows", len(app.topLevelWidgets()))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert "status 0 heavy []" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 0
+    assert Store(home).load_settings()["camera"] == 97
+
+
+def test_lfw_import_shows_progress_and_the_count(open_gui, qtbot, tmp_path, lfw_dir):
+    for person in ("Aaron_Eckhart", "Abba_Eban", "Adam_Sandler"):
+        (tmp_path / "lfw" / person).mkdir(parents=True)
+        for image in sorted((lfw_dir / person).glob("*.jpg"))[:2]:
+            shutil.copy(image, tmp_path / "lfw" / person / image.name)
+    window = open_gui(97)
+    box = window.enroll_tab.negatives
+    qtbot.waitUntil(lambda: box.count.text() == "No negatives yet", timeout=WAIT_MS)
+    box.start_import(tmp_path / "lfw")
+    qtbot.waitUntil(lambda: box.task is None, timeout=WAIT_MS)
+    assert box.status.text().startswith("Added "), box.status.text()
+    qtbot.waitUntil(lambda: box.count.text().endswith("negative images"), timeout=WAIT_MS)
+    assert window.context.store.negative_count() == int(box.count.text().split()[0])
+    assert window.verify_tab.guide.marks[1].text() == "✓"
+
+
+def test_find_cameras_says_what_it_found(open_gui, qtbot):
+    window = open_gui(97)
+    window.picker.search()
+    qtbot.waitUntil(lambda: "found" in window.statusBar().currentMessage(), timeout=WAIT_MS)
+    assert window.picker.combo.itemText(window.picker.combo.currentIndex()) == "Camera 97"
