@@ -33,7 +33,7 @@ from .context import AppContext
 from .qt_compat import emit
 from .tables import paint_placeholder
 from .train_panel import NegativesBox, TrainBox
-from .widgets import SIDE_WIDTH, label, show_message
+from .widgets import label, show_message, view_with_side_panel
 from .workers import Task
 
 THUMBNAIL = 64
@@ -104,20 +104,7 @@ class EnrollTab(QWidget):
         left.setSpacing(12)
         left.addWidget(self.view, 3)
         left.addWidget(self._make_images_box(), 2)
-        panel = QVBoxLayout()
-        panel.setSpacing(12)
-        panel.addWidget(self._make_enroll_box())
-        panel.addWidget(self.negatives)
-        panel.addWidget(self.trainer)
-        panel.addStretch(1)
-        side = QWidget()
-        side.setFixedWidth(SIDE_WIDTH)
-        side.setLayout(panel)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(16, 16, 16, 16)
-        layout.setSpacing(16)
-        layout.addLayout(left, 1)
-        layout.addWidget(side)
+        view_with_side_panel(self, left, [self._make_enroll_box(), self.negatives, self.trainer])
 
         for key, capture in (("A", self.capture_anchor), ("P", self.capture_positive)):
             QShortcut(QKeySequence(key), self, activated=capture)

@@ -1,6 +1,7 @@
 """Steps 2 and 3 of the Enroll & Train tab: import LFW negatives, and train the model (both in worker threads)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -34,6 +35,17 @@ def duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def _start(box: NegativesBox | TrainBox, succeeded: Callable[[object], None], job: Callable[..., object],
+           *args: object) -> Task:
+    """Run ``job`` on a worker thread with its signals wired to ``box``'s progress, failure and end handlers."""
+    task = Task(job, *args)
+    task.progressed.connect(box._on_progress)
+    task.succeeded.connect(succeeded)
+    task.failed.connect(box._on_failed)
+    task.finished.connect(box._on_finished)
+    return task.start()
 
 
 class NegativesBox(QGroupBox):
@@ -91,12 +103,7 @@ class NegativesBox(QGroupBox):
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         show_message(self.status, f"Reading {source.name}…")
-        self.task = Task(jobs.import_negatives, self.context.store, source)
-        self.task.progressed.connect(self._on_progress)
-        self.task.succeeded.connect(self._on_imported)
-        self.task.failed.connect(self._on_failed)
-        self.task.finished.connect(self._on_finished)
-        self.task.start()
+        self.task = _start(self, self._on_imported, jobs.import_negatives, self.context.store, source)
 
     def cancel(self) -> None:
         if self.task is not None:
@@ -167,12 +174,7 @@ class TrainBox(QGroupBox):
         self.progress.setVisible(True)
         self.figures.clear()
         show_message(self.status, "Loading TensorFlow and the images…")
-        self.task = Task(jobs.train, self.context.store, self.epochs.value())
-        self.task.progressed.connect(self._on_progress)
-        self.task.succeeded.connect(self._on_trained)
-        self.task.failed.connect(self._on_failed)
-        self.task.finished.connect(self._on_finished)
-        self.task.start()
+        self.task = _start(self, self._on_trained, jobs.train, self.context.store, self.epochs.value())
 
     def cancel(self) -> None:
         if self.task is not None:

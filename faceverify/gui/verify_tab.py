@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QVBoxLayout,
     QWidget,
@@ -19,7 +18,7 @@ from . import jobs, style
 from .camera_view import CameraView
 from .context import AppContext
 from .qt_compat import emit
-from .widgets import SIDE_WIDTH, GettingStarted, ThresholdSlider, label, primary_button, progress_bar
+from .widgets import GettingStarted, ThresholdSlider, label, primary_button, progress_bar, view_with_side_panel
 from .workers import Task
 
 LIVE_INTERVAL_MS = 150  # pause between two live scores, leaving the CPU to the camera
@@ -46,21 +45,8 @@ class VerifyTab(QWidget):
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self._save_thresholds)
 
-        panel = QVBoxLayout()
-        panel.setSpacing(12)
-        panel.addWidget(self.guide)
-        panel.addWidget(self._make_verify_box())
-        panel.addWidget(self._make_result_box())
-        panel.addWidget(self._make_threshold_box())
-        panel.addStretch(1)
-        side = QWidget()
-        side.setFixedWidth(SIDE_WIDTH)
-        side.setLayout(panel)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(16, 16, 16, 16)
-        layout.setSpacing(16)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(side)
+        view_with_side_panel(self, self.view, [self.guide, self._make_verify_box(), self._make_result_box(),
+                                               self._make_threshold_box()])
 
         for signal in (context.people_changed, context.model_changed, context.negatives_changed):
             signal.connect(self.refresh)

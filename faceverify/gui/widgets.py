@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QProgressBar,
     QPushButton,
     QSlider,
@@ -20,6 +21,26 @@ from .qt_compat import emit
 
 SIDE_WIDTH = 420  # the column of controls beside a camera view
 MIN_PAIR_IMAGES = 2  # training needs at least this many anchors and positives of a person
+
+
+def view_with_side_panel(owner: QWidget, main: QWidget | QLayout, boxes: list[QWidget]) -> None:
+    """Lay ``owner`` out as the tabs do: ``main`` (the camera) on the left, a fixed column of ``boxes`` beside it."""
+    panel = QVBoxLayout()
+    panel.setSpacing(12)
+    for box in boxes:
+        panel.addWidget(box)
+    panel.addStretch(1)
+    side = QWidget()
+    side.setFixedWidth(SIDE_WIDTH)
+    side.setLayout(panel)
+    layout = QHBoxLayout(owner)
+    layout.setContentsMargins(16, 16, 16, 16)
+    layout.setSpacing(16)
+    if isinstance(main, QLayout):
+        layout.addLayout(main, 1)
+    else:
+        layout.addWidget(main, 1)
+    layout.addWidget(side)
 
 
 def label(text: str = "", role: str | None = None, wrap: bool = True) -> QLabel:
