@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from .audit import AuditEntry, AuditLog
-from .errors import FaceverifyError
 from .faces import Face, encode_png, prepare_file
+from .rule import Decision, saved_threshold
 from .store import Store
-from .verifier import DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, Identification, Verifier
+from .verifier import Identification, Verifier
 
 
 @dataclass(frozen=True)
@@ -86,17 +86,10 @@ class DecisionService:
     def thresholds(self, detection: float | None = None, verification: float | None = None) -> tuple[float, float]:
         """Thresholds given, else the saved settings, else the defaults (0.5, 0.5)."""
         settings = self.store.load_settings()
-        try:
-            return (
-                detection if detection is not None
-                else float(settings.get("detection_threshold", DETECTION_THRESHOLD)),
-                verification if verification is not None
-                else float(settings.get("verification_threshold", VERIFICATION_THRESHOLD)),
-            )
-        except (TypeError, ValueError):
-            raise FaceverifyError(
-                f"The thresholds in {self.store.settings_path} are not numbers: fix or delete it"
-            ) from None
+        return (
+            detection if detection is not None else saved_threshold(settings, "detection_threshold"),
+            verification if verification is not None else saved_threshold(settings, "verification_threshold"),
+        )
 
     def run_files(self, paths: Sequence[Path], person: str | None, detection: float,
                   verification: float) -> list[Outcome]:
@@ -105,8 +98,8 @@ class DecisionService:
         return [self.decide([face], str(path), person, detection, verification) for path, face in zip(paths, faces)]
 
     def decide(self, faces: Sequence[Face], image: str, person: str | None, detection: float,
-               verification: float) -> Outcome:
-        """One decision for a burst of faces (a single image is a burst of one), logged."""
+               verification: float, log: bool = True) -> Outcome:
+        """One decision for a burst of faces (a single image is a burst of one), logged unless ``log`` is False."""
         started = time.perf_counter()
         crops = np.stack([f.pixels for f in faces])
         if person is None:
@@ -116,10 +109,12 @@ class DecisionService:
             identification, decision = None, self.verifier.verify(person, crops, detection, verification)
         outcome = Outcome(image, decision, identification, any(f.face_found for f in faces),
                           time.perf_counter() - started)
-        self._log(outcome, faces[0])
+        if log:
+            self.log(outcome, faces[0])
         return outcome
 
-    def _log(self, outcome: Outcome, face: Face) -> None:
+    def log(self, outcome: Outcome, face: Face) -> None:
+        """Record an outcome in the audit log (with ``face``'s crop if it failed and the setting is on)."""
         d = outcome.decision
         keep_crop = not outcome.accepted and self.store.load_settings().get("log_failed_crops", False)
         self.store.ensure()

@@ -12,7 +12,7 @@ import io
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,29 +21,13 @@ from . import atomic
 from .errors import FaceverifyError
 from .faces import to_input
 from .model import classifier_of, embedding_of, load_model, model_version
+from .rule import DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
 from .store import Store, read_crops
 from .tfruntime import tf
 
-DETECTION_THRESHOLD = 0.5
-VERIFICATION_THRESHOLD = 0.5
 EMBED_BATCH = 64
 HEAD_ROWS = 256  # gallery rows scored at a time: the |e - g| block stays in cache, no (N, 4096) temporary
 RACY_NS = 2_000_000_000  # a folder changed this recently may change again within its timestamps' granularity
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The seed's rule applied to one person: share of comparisons whose score passes the detection threshold."""
-
-    person: str
-    verified: bool
-    share: float
-    mean_score: float
-    comparisons: int
-    detection_threshold: float
-    verification_threshold: float
-    model_version: str
-    scores: np.ndarray = field(repr=False, compare=False)
 
 
 def _folder_stamp(folder: Path) -> tuple | None:
@@ -55,16 +39,6 @@ def _folder_stamp(folder: Path) -> tuple | None:
     if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS:
         return None
     return stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns
-
-
-def decide(person: str, scores: np.ndarray, detection_threshold: float, verification_threshold: float,
-           version: str) -> Decision:
-    """Verified when the share of scores above ``detection_threshold`` is above ``verification_threshold``."""
-    scores = np.asarray(scores, np.float32).reshape(-1)
-    share = float(np.mean(scores > detection_threshold)) if scores.size else 0.0
-    mean = float(scores.mean()) if scores.size else 0.0
-    return Decision(person, share > verification_threshold, share, mean, int(scores.size),
-                    detection_threshold, verification_threshold, version, scores)
 
 
 @dataclass(frozen=True)

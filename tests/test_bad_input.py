@@ -18,6 +18,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+
+from faceverify import faces
+from faceverify.camera import FrameSource
+from faceverify.enrollment import enroll
+from faceverify.errors import CameraError, ImageError
+from faceverify.store import Store
 from helpers import (
     assert_one_line_error,
     encode,
@@ -31,12 +37,6 @@ from helpers import (
     snapshot,
     write,
 )
-
-from faceverify import faces
-from faceverify.camera import FrameSource
-from faceverify.enrollment import enroll
-from faceverify.errors import CameraError, ImageError
-from faceverify.store import Store
 
 LARGE_SIDE = 8000
 

@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import lfw_images, run_cli, run_script, script_command, sha256
 
 from faceverify import atomic
 from faceverify.store import Store
+from helpers import lfw_images, run_cli, run_script, script_command, sha256
 
 pytestmark = pytest.mark.slow
 
@@ -183,9 +183,8 @@ def test_saving_a_model_removes_the_temporaries_of_killed_saves(tmp_path):
 
 
 def test_staging_folder_of_a_killed_import_is_removed_by_the_next_import(tmp_path):
-    from helpers import lfw_style_folder
-
     from faceverify.enrollment import import_lfw
+    from helpers import lfw_style_folder
 
     store = Store(tmp_path / "home").ensure()
     abandoned = atomic.make_private_dir(store.root / ".import-0123abcd" / "negatives" / "Someone")

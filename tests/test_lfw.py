@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from faceverify.errors import DatasetError
-from faceverify.lfw import (LfwImage, LfwPair, count_lfw, image_path, iter_lfw, read_pairs_file,
-                            read_people_file)
+from faceverify.lfw import LfwImage, LfwPair, count_lfw, image_path, iter_lfw, read_pairs_file, read_people_file
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PEOPLE = {"Ann_Lee": 3, "Bo_Al-Sabah": 1, "Carl_Dean_Ray": 2}

@@ -12,10 +12,10 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import encode, lfw_style_folder, make_tgz, modes, noise_bgr, run_cli, save_random_model, snapshot, write
 
 from faceverify.audit import AuditLog
 from faceverify.store import Store
+from helpers import encode, lfw_style_folder, make_tgz, modes, noise_bgr, run_cli, save_random_model, snapshot, write
 
 SLICE = 32  # bytes of a crop searched for in the raw database (a crop spans several SQLite pages)
 

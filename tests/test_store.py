@@ -63,7 +63,7 @@ def test_everything_is_owner_only(tmp_path):
     store.add_image("Ada", "anchor", noise_image(0, 100))
     store.add_negative("Bob_Smith", "Bob_Smith_0001.jpg", noise_image(1, 100))
     store.save_settings(detection_threshold=0.7)
-    for folder, dirs, files in os.walk(store.root):
+    for folder, _dirs, files in os.walk(store.root):
         assert os.stat(folder).st_mode & 0o777 == 0o700, folder
         for name in files:
             assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o600, name

@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from faceverify.audit import AuditLog
 from faceverify.camera import parse_source
+from faceverify.rule import saved_threshold
 from faceverify.store import Store
 
 from .qt_compat import emit
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
     from faceverify.decisions import DecisionService
 
 DEFAULT_CAMERA = 0
-DEFAULT_THRESHOLD = 0.5  # verifier.DETECTION_THRESHOLD and VERIFICATION_THRESHOLD (not imported: TensorFlow)
 MODEL_POLL_MS = 2000
 
 
@@ -48,8 +48,7 @@ class AppContext(QObject):
         return self.store.load_settings().get(key, default)
 
     def threshold(self, key: str) -> float:
-        value = self.setting(key, DEFAULT_THRESHOLD)
-        return float(value) if isinstance(value, (int, float)) and 0 <= value <= 1 else DEFAULT_THRESHOLD
+        return saved_threshold(self.store.load_settings(), key)
 
     def saved_camera(self) -> int | str:
         value = self.setting("camera", DEFAULT_CAMERA)

@@ -20,8 +20,8 @@ from .context import AppContext
 from .workers import Task
 
 if TYPE_CHECKING:
+    from faceverify.rule import Decision
     from faceverify.training import TrainingResult
-    from faceverify.verifier import Decision
 
 BURST_FRAMES = 5  # frames per Verify click
 CAPTURE_INTERVAL = 0.2  # seconds between the frames of a capture burst
@@ -62,17 +62,16 @@ def verify_burst(task: Task, context: AppContext, name: str, detection: float, v
 
 def score_live(task: Task, context: AppContext, name: str, detection: float, verification: float,
                previous: bool | None) -> VerifyOutcome | None:
-    """Score the next frame (None when it holds no face). Only a verdict that differs from ``previous`` is logged
-    (decided again through the logging path: a rare, small cost that keeps one way of writing the log)."""
+    """Score the next frame (None when it holds no face). Only a verdict that differs from ``previous`` is logged."""
     decisions = context.decisions()
     started = time.monotonic()
     faces = context.feed.next_faces(1)
     if not faces[0].face_found:
         return None
-    decision = decisions.verifier.verify(name, faces[0].pixels[None], detection, verification)
-    if decision.verified != previous:
-        decision = decisions.decide(faces, "camera", name, detection, verification).decision
-    return VerifyOutcome(decision, time.monotonic() - started, 1, 1)
+    outcome = decisions.decide(faces, "camera", name, detection, verification, log=False)
+    if outcome.decision.verified != previous:
+        decisions.log(outcome, faces[0])
+    return VerifyOutcome(outcome.decision, time.monotonic() - started, 1, 1)
 
 
 def capture(task: Task, context: AppContext, name: str, role: str, count: int) -> int:

@@ -1,0 +1,47 @@
+"""The seed's decision rule, and its thresholds (no TensorFlow here, so any face of the app can import it).
+
+A comparison counts when its score passes the detection threshold; the person is verified when the
+share of counted comparisons passes the verification threshold. "Passes" is strictly greater.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DETECTION_THRESHOLD = 0.5
+VERIFICATION_THRESHOLD = 0.5
+THRESHOLD_SETTINGS = {"detection_threshold": DETECTION_THRESHOLD, "verification_threshold": VERIFICATION_THRESHOLD}
+
+
+def saved_threshold(settings: dict, key: str) -> float:
+    """A threshold from the saved settings, or its default when missing or not a number in [0, 1]."""
+    value = settings.get(key)
+    valid = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+    return float(value) if valid else THRESHOLD_SETTINGS[key]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The seed's rule applied to one person: share of comparisons whose score passes the detection threshold."""
+
+    person: str
+    verified: bool
+    share: float
+    mean_score: float
+    comparisons: int
+    detection_threshold: float
+    verification_threshold: float
+    model_version: str
+    scores: np.ndarray = field(repr=False, compare=False)
+
+
+
+def decide(person: str, scores: np.ndarray, detection_threshold: float, verification_threshold: float,
+           version: str) -> Decision:
+    """Verified when the share of scores above ``detection_threshold`` is above ``verification_threshold``."""
+    scores = np.asarray(scores, np.float32).reshape(-1)
+    share = float(np.mean(scores > detection_threshold)) if scores.size else 0.0
+    mean = float(scores.mean()) if scores.size else 0.0
+    return Decision(person, share > verification_threshold, share, mean, int(scores.size),
+                    detection_threshold, verification_threshold, version, scores)

@@ -1,0 +1,13 @@
+"""Saved thresholds: used when valid, the default otherwise (a hand-edited settings file must not break verify)."""
+from __future__ import annotations
+
+import pytest
+
+from faceverify.rule import saved_threshold
+
+
+@pytest.mark.parametrize("value, expected", [(0.7, 0.7), (0, 0.0), (1, 1.0), (1.5, 0.5), (-0.1, 0.5),
+                                             (float("nan"), 0.5), ("0.7", 0.5), (True, 0.5), (None, 0.5)])
+def test_saved_threshold(value, expected):
+    assert saved_threshold({"detection_threshold": value}, "detection_threshold") == expected
+    assert saved_threshold({}, "verification_threshold") == 0.5
