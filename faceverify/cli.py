@@ -194,6 +194,8 @@ def _train(store: Store, args: argparse.Namespace) -> int:
     def show(progress) -> None:
         last = progress.last_epoch
         figures = f" val P {last.val_precision:.2f} R {last.val_recall:.2f}" if last else ""
+        if progress.validating:
+            figures += " (validating)"
         bar.update(progress.step, progress.steps,
                    f"epoch {progress.epoch}/{progress.epochs} loss {progress.loss:.3f}{figures}",
                    eta=progress.remaining)

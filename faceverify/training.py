@@ -75,6 +75,7 @@ class Progress:
     elapsed: float
     remaining: float
     last_epoch: EpochResult | None = None
+    validating: bool = False  # the epoch's steps are done and its validation pairs are being scored
 
 
 class TrainingCancelled(FaceverifyError):
@@ -155,6 +156,12 @@ class Trainer:
         validation = make_pairs(data, data.validation, np.random.default_rng(config.seed))[:VALIDATION_PAIRS]
         train_step = self._train_step(model, optimizer)
         clock = _Clock(config.epochs - len(result.history))
+        def report(epoch: int, step: int, steps: int, losses: list[float], fraction: float,
+                   validating: bool = False) -> None:
+            self.on_progress(Progress(epoch + 1, config.epochs, step, steps, float(np.mean(losses)), clock.elapsed(),
+                                      clock.remaining(fraction), result.history[-1] if result.history else None,
+                                      validating))
+
         for epoch in range(len(result.history), config.epochs):
             rows = self._epoch_rows(data, epoch)
             steps = len(rows) // config.batch_size
@@ -163,16 +170,14 @@ class Trainer:
                 if self.should_stop():
                     raise TrainingCancelled("Training cancelled; resume continues from the last finished epoch")
                 losses.append(float(train_step(batch)))
-                self.on_progress(Progress(epoch + 1, config.epochs, step, steps, float(np.mean(losses)),
-                                          clock.elapsed(), clock.remaining(step / steps),
-                                          result.history[-1] if result.history else None))
+                report(epoch, step, steps, losses, step / steps)
             seconds = time.monotonic() - epoch_start
+            report(epoch, steps, steps, losses, 1.0, validating=True)
             result.history.append(self._epoch_result(model, data, validation, epoch, losses, seconds, len(rows)))
             clock.epoch_done()
             result.pairs_per_second = sum(e.pairs for e in result.history) / sum(e.seconds for e in result.history)
             self._checkpoint(manager, result)
-            self.on_progress(Progress(epoch + 1, config.epochs, steps, steps, float(np.mean(losses)),
-                                      clock.elapsed(), clock.remaining(0.0), result.history[-1]))
+            report(epoch, steps, steps, losses, 0.0)
         save_model(model, self.store.model_path)
         atomic.write_text(self.store.results_dir / "training.json", json.dumps(result.to_dict(), indent=2))
         shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)

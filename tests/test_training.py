@@ -19,7 +19,8 @@ def test_training_saves_model_history_and_reports_progress(tmp_path):
     store = make_small_store(tmp_path / "home")
     seen = []
     result = Trainer(store, TrainingConfig(**QUICK), on_progress=seen.append).run()
-    assert [(p.epoch, p.step) for p in seen] == [(1, 1), (1, 1), (2, 1), (2, 1)]
+    assert [(p.epoch, p.step, p.validating) for p in seen] == [
+        (1, 1, False), (1, 1, True), (1, 1, False), (2, 1, False), (2, 1, True), (2, 1, False)]
     assert seen[-1].last_epoch is result.history[-1] and seen[-1].remaining == pytest.approx(0, abs=1)
     assert [e.epoch for e in result.history] == [1, 2] and result.pairs_per_second > 0
     for epoch in result.history:

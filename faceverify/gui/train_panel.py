@@ -184,8 +184,9 @@ class TrainBox(QGroupBox):
     def _on_progress(self, progress) -> None:  # training.Progress (not imported: TensorFlow)
         done = (progress.epoch - 1 + progress.step / max(progress.steps, 1)) / progress.epochs
         self.progress.setValue(round(done * 1000))
-        lines = [f"<b>Epoch {progress.epoch} of {progress.epochs}</b> · step {progress.step} of {progress.steps} · "
-                 f"loss {progress.loss:.3f}", f"About {duration(progress.remaining)} left"]
+        where = "validating" if progress.validating else f"step {progress.step} of {progress.steps}"
+        lines = [f"<b>Epoch {progress.epoch} of {progress.epochs}</b> · {where} · loss {progress.loss:.3f}",
+                 f"About {duration(progress.remaining)} left"]
         if progress.last_epoch:
             lines.append(f"After epoch {progress.last_epoch.epoch}: validation precision "
                          f"{progress.last_epoch.val_precision:.2f} · recall {progress.last_epoch.val_recall:.2f}")
