@@ -18,16 +18,6 @@ from .verifier import Verifier
 Progress = Callable[[int, int], None]
 
 
-def pair_scores(verifier: Verifier, images: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Siamese scores for (first, second) index rows into ``images``: each image is embedded once."""
-    used = np.unique(rows[:, :2])
-    embeddings = verifier.embed(images[used])
-    position = {int(index): i for i, index in enumerate(used)}
-    first = embeddings[[position[int(i)] for i in rows[:, 0]]]
-    second = embeddings[[position[int(i)] for i in rows[:, 1]]]
-    return verifier.head(first, second)
-
-
 def evaluate_validation(store: Store, threshold: float = 0.5) -> tuple[dict, np.ndarray, np.ndarray]:
     """Report on the validation pairs of the last training (same seed, so the same split)."""
     try:
@@ -39,7 +29,7 @@ def evaluate_validation(store: Store, threshold: float = 0.5) -> tuple[dict, np.
     rows = make_pairs(data, data.validation, np.random.default_rng(config["seed"]))
     if len(rows) == 0:
         raise FaceverifyError("The validation split holds no pairs: enroll more images")
-    scores = pair_scores(verifier, data.images, rows)
+    scores = verifier.pair_scores(data.images, rows)
     labels = rows[:, 2].astype(np.float32)
     report = evaluate_scores(scores, labels, threshold).to_dict() | {"protocol": "validation split",
                                                                     "model_version": verifier.version}
@@ -62,7 +52,7 @@ def evaluate_lfw_pairs(store: Store, pairs_file: Path, lfw_dir: Path, threshold:
         if on_progress:
             on_progress(done, len(files))
     rows = np.array([[index[p.paths[0]], index[p.paths[1]], p.same] for p in pairs])
-    scores = pair_scores(verifier, np.stack(crops), rows)
+    scores = verifier.pair_scores(np.stack(crops), rows)
     labels = rows[:, 2].astype(np.float32)
     report = evaluate_scores(scores, labels, threshold).to_dict() | {
         "protocol": f"LFW pairs {Path(pairs_file).name}", "model_version": verifier.version}

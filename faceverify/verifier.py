@@ -19,14 +19,11 @@ import numpy as np
 
 from . import atomic
 from .errors import FaceverifyError
-from .faces import to_input
-from .model import classifier_of, embedding_of, load_model, model_version
+from .model import load_model, model_version
 from .rule import DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
+from .scorer import Scorer
 from .store import Store, read_crops
-from .tfruntime import tf
 
-EMBED_BATCH = 64
-HEAD_ROWS = 256  # gallery rows scored at a time: the |e - g| block stays in cache, no (N, 4096) temporary
 RACY_NS = 2_000_000_000  # a folder changed this recently may change again within its timestamps' granularity
 
 
@@ -76,45 +73,23 @@ class Verifier:
             if path.is_file() and model_version(path) != current:  # replaced while loading: load the newer one
                 current = model_version(path)
                 model = load_model(path)
-            embedding = embedding_of(model)
-            kernel, bias = classifier_of(model).get_weights()
-            self._embed = tf.function(
-                lambda x: embedding(x, training=False),
-                input_signature=[tf.TensorSpec((None, *embedding.input_shape[1:]), tf.float32)],
-                autograph=False,  # plain layers, no Python control flow to convert
-            )
-            self._weights, self._bias = kernel.reshape(-1).astype(np.float32), np.float32(bias[0])
+            self._scorer = Scorer(model)
             self._version, self._galleries = current, {}
 
     def embed(self, crops: np.ndarray) -> np.ndarray:
-        """Embeddings (N, 4096) of uint8 crops (N, 100, 100, 3), in batched calls of at most EMBED_BATCH."""
+        """Embeddings (N, 4096) of uint8 crops (N, 100, 100, 3)."""
         self._ensure_model()
-        parts = [self._embed(tf.constant(to_input(np.asarray(crops[i : i + EMBED_BATCH])))).numpy()
-                 for i in range(0, len(crops), EMBED_BATCH)]
-        return np.concatenate(parts) if parts else np.zeros((0, self._weights.size), np.float32)
+        return self._scorer.embed(crops)
 
     def head(self, probe: np.ndarray, gallery: np.ndarray) -> np.ndarray:
-        """Siamese scores sigmoid(|e - g| w + b): one probe against every gallery row, or row by row.
+        """Siamese scores of embeddings: one probe against every gallery row, or row by row."""
+        self._ensure_model()
+        return self._scorer.head(probe, gallery)
 
-        Computed a block of rows at a time with numpy's own loops (einsum): no large temporary, and no
-        BLAS threads, which on a small machine fight TensorFlow's threads for the same cores.
-        """
-        probe = np.asarray(probe, np.float32)
-        if probe.ndim == 1:  # a private copy: left as a row of embed()'s output, the scan was measured 3x slower
-            probe = probe.copy()
-        first, second = np.broadcast_arrays(probe, np.asarray(gallery, np.float32))
-        shape = first.shape[:-1]
-        first, second = first.reshape(-1, first.shape[-1]), second.reshape(-1, second.shape[-1])
-        logits = np.empty(len(first), np.float32)
-        block = np.empty((min(HEAD_ROWS, len(first)), first.shape[1]), np.float32)
-        for start in range(0, len(first), HEAD_ROWS):
-            stop = min(start + HEAD_ROWS, len(first))
-            part = block[: stop - start]
-            np.abs(np.subtract(first[start:stop], second[start:stop], out=part), out=part)
-            logits[start:stop] = np.einsum("ij,j->i", part, self._weights)
-        logits += self._bias
-        with np.errstate(over="ignore"):  # exp overflows to inf for very negative logits: the score is 0
-            return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32).reshape(shape)
+    def pair_scores(self, images: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Scores for (first, second, ...) index rows into uint8 ``images``: each image is embedded once."""
+        self._ensure_model()
+        return self._scorer.pair_scores(images, rows)
 
     # -- gallery ------------------------------------------------------------------------------------
     def gallery(self, name: str) -> np.ndarray:
@@ -140,7 +115,7 @@ class Verifier:
             missing = [p for p in paths if p.name not in known]
             if missing:
                 known.update(zip((p.name for p in missing), self.embed(read_crops(missing))))
-            embeddings = np.stack([known[k] for k in keys]) if keys else np.zeros((0, self._weights.size), np.float32)
+            embeddings = np.stack([known[k] for k in keys]) if keys else np.zeros((0, self._scorer.size), np.float32)
             if missing or set(known) != set(keys):
                 self._write_cache(name, keys, embeddings)
             self._galleries[name] = (keys, embeddings, stamp)
