@@ -24,7 +24,3 @@ def augment_image(image: tf.Tensor) -> tf.Tensor:
     image = image + tf.random.normal(tf.shape(image), stddev=tf.random.uniform((), 0, NOISE))
     return tf.clip_by_value(image, 0.0, 1.0)
 
-
-def augment_pair(first: tf.Tensor, second: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-    """Augment both images of a labelled pair."""
-    return augment_image(first), augment_image(second), label

@@ -14,7 +14,7 @@ import numpy as np
 
 from .audit import AuditEntry, AuditLog
 from .faces import Face, encode_png, prepare_file
-from .rule import Decision, saved_threshold
+from .rule import Decision
 from .store import Store
 from .verifier import Identification, Verifier
 
@@ -84,11 +84,10 @@ class DecisionService:
         self.verifier = verifier or Verifier(store)
 
     def thresholds(self, detection: float | None = None, verification: float | None = None) -> tuple[float, float]:
-        """Thresholds given, else the saved settings, else the defaults (0.5, 0.5)."""
-        settings = self.store.load_settings()
+        """Thresholds given, else the saved settings, else the model's calibrated ones, else (0.5, 0.5)."""
         return (
-            detection if detection is not None else saved_threshold(settings, "detection_threshold"),
-            verification if verification is not None else saved_threshold(settings, "verification_threshold"),
+            detection if detection is not None else self.store.threshold("detection_threshold"),
+            verification if verification is not None else self.store.threshold("verification_threshold"),
         )
 
     def run_files(self, paths: Sequence[Path], person: str | None, detection: float,

@@ -67,12 +67,6 @@ def save_model(model: keras.Model, path: Path) -> None:
         model.save(tmp)
 
 
-def model_version(path: Path) -> str:
-    """A short identifier that changes whenever the model file is replaced."""
-    stat = Path(path).stat()
-    return f"{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}"
-
-
 def load_model(path: Path) -> keras.Model:
     """Load a saved Siamese model, or raise ModelError with what to do about it."""
     path = Path(path)

@@ -11,7 +11,6 @@ whole identity, so the validation people are never seen in training.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +20,8 @@ from .store import Store, read_crops
 
 TRAIN_SHARE = 0.7
 MAX_PAIRS_PER_IDENTITY = 10  # LFW identities: positive pairs per identity and epoch (George W Bush has 530 images)
+ENROLLED_PER_BATCH = 8  # images of one enrolled person in a training batch
+LFW_PER_BATCH = 2  # images of each LFW identity in a training batch (with --lfw-identities)
 
 
 @dataclass
@@ -109,12 +110,12 @@ def load_pair_data(store: Store, seed: int = 0, lfw_identities: bool = False) ->
     return PairData(read_crops(paths), owner_array, train, validation)
 
 
-def make_pairs(data: PairData, split: Split, rng: np.random.Generator) -> np.ndarray:
-    """Balanced labelled pairs as an (n, 3) int array of (first, second, label), shuffled.
+def make_pairs(data: PairData, split: Split, rng: np.random.Generator, negatives_per_positive: int = 1) -> np.ndarray:
+    """Labelled pairs as an (n, 3) int array of (first, second, label), shuffled.
 
     Enrolled people: every (anchor, positive) combination; LFW identities: up to
-    MAX_PAIRS_PER_IDENTITY random pairs of two different images. Each positive pair gets a
-    negative partner with the same first image and an image of somebody else.
+    MAX_PAIRS_PER_IDENTITY random pairs of two different images. Each positive pair gets
+    ``negatives_per_positive`` negative partners: the same first image and an image of somebody else.
     """
     positives = []
     for identity in split.identities:
@@ -127,7 +128,7 @@ def make_pairs(data: PairData, split: Split, rng: np.random.Generator) -> np.nda
                 a, p = rng.choice(members, 2, replace=False)
                 positives.append((int(a), int(p)))
     pool = np.asarray(split.negatives)
-    first = np.asarray([a for a, _ in positives])
+    first = np.repeat(np.asarray([a for a, _ in positives], int), negatives_per_positive)
     partners = pool[rng.integers(0, len(pool), len(first))]
     clash = data.owners[partners] == data.owners[first]
     while clash.any():  # redraw partners that happen to be the same person
@@ -135,14 +136,36 @@ def make_pairs(data: PairData, split: Split, rng: np.random.Generator) -> np.nda
         clash = data.owners[partners] == data.owners[first]
     rows = np.concatenate(
         [
-            np.column_stack([first, [p for _, p in positives], np.ones(len(first), int)]),
+            np.column_stack([[a for a, _ in positives], [p for _, p in positives], np.ones(len(positives), int)]),
             np.column_stack([first, partners, np.zeros(len(first), int)]),
         ]
     )
     return rows[rng.permutation(len(rows))]
 
 
-def iterate_pairs(data: PairData, rows: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.float32]]:
-    """Yield (first crop, second crop, label) for each row, uint8 crops straight from memory."""
-    for first, second, label in rows:
-        yield data.images[first], data.images[second], np.float32(label)
+def sample_batch(data: PairData, split: Split, size: int, rng: np.random.Generator) -> tuple[np.ndarray, int | None]:
+    """Indices of ``size`` training images whose every pair is a labelled example, and the enrolled person's group.
+
+    Half the batch holds identities with several images: one enrolled person (ENROLLED_PER_BATCH of
+    their images) when there is one, then LFW_PER_BATCH images of further identities; the rest are
+    single negatives. Two images are a positive pair when they have the same owner.
+    """
+    enrolled = [i for i, identity in enumerate(split.identities) if identity.enrolled]
+    order = list(rng.permutation(len(split.identities)))
+    if enrolled:
+        first = enrolled[rng.integers(len(enrolled))]
+        order.remove(first)
+        order.insert(0, first)
+    chosen: list[int] = []
+    for rank, position in enumerate(order):
+        identity = split.identities[position]
+        members = np.unique(identity.anchors + identity.positives)
+        take = min(ENROLLED_PER_BATCH if identity.enrolled and rank == 0 else LFW_PER_BATCH, len(members),
+                   size // 2 - len(chosen))
+        if take < 2:
+            break
+        chosen.extend(rng.choice(members, take, replace=False).tolist())
+    pool = np.setdiff1d(split.negatives, chosen)
+    singles = rng.choice(pool, size - len(chosen), replace=len(pool) < size - len(chosen))
+    group = int(data.owners[split.identities[order[0]].anchors[0]]) if enrolled else None
+    return np.concatenate([np.asarray(chosen, int), singles]), group

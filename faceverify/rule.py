@@ -14,11 +14,16 @@ VERIFICATION_THRESHOLD = 0.5
 THRESHOLD_SETTINGS = {"detection_threshold": DETECTION_THRESHOLD, "verification_threshold": VERIFICATION_THRESHOLD}
 
 
-def saved_threshold(settings: dict, key: str) -> float:
-    """A threshold from the saved settings, or its default when missing or not a number in [0, 1]."""
-    value = settings.get(key)
-    valid = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
-    return float(value) if valid else THRESHOLD_SETTINGS[key]
+def saved_threshold(settings: dict, key: str, calibrated: dict | None = None) -> float:
+    """A threshold from the saved settings, else the model's calibrated one, else the seed's default.
+
+    A value that is not a number in [0, 1] counts as missing.
+    """
+    for source in (settings, calibrated or {}):
+        value = source.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
+            return float(value)
+    return THRESHOLD_SETTINGS[key]
 
 
 @dataclass(frozen=True)

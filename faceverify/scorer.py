@@ -42,8 +42,8 @@ class Scorer:
         Computed a block of rows at a time with numpy's own loops (einsum): no large temporary, and no
         BLAS threads, which on a small machine fight TensorFlow's threads for the same cores.
         """
-        kernel, bias = self._classifier.get_weights()
-        weights = kernel.reshape(-1).astype(np.float32)
+        weights = self._classifier.kernel.numpy().reshape(-1).astype(np.float32)
+        bias = self._classifier.bias.numpy()
         probe = np.asarray(probe, np.float32)
         if probe.ndim == 1:  # a private copy: left as a row of embed()'s output, the scan was measured 3x slower
             probe = probe.copy()

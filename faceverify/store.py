@@ -6,6 +6,7 @@ Layout (everything owner-only: folders 0700, files 0600)::
     HOME/people/<name>/positive/<hash>.png
     HOME/negatives/<LFW person>/<file>.png    LFW face crops, prepared the same way
     HOME/model/siamese.keras                  the trained model
+    HOME/model/calibration.json               its thresholds, calibrated on the validation split
     HOME/model/embeddings/<version>/<name>.npz cached gallery embeddings
     HOME/checkpoints/                         training in progress (for --resume)
     HOME/results/                             training history, evaluation reports, ROC plots
@@ -28,6 +29,7 @@ import numpy as np
 from . import atomic
 from .errors import FaceverifyError, InvalidNameError, UnknownPersonError
 from .faces import encode_png
+from .rule import saved_threshold
 
 ROLES = ("anchor", "positive")
 NAME_MAX = 64
@@ -110,6 +112,10 @@ class Store:
     @property
     def model_path(self) -> Path:
         return self.root / "model" / "siamese.keras"
+
+    @property
+    def calibration_path(self) -> Path:
+        return self.root / "model" / "calibration.json"
 
     @property
     def embeddings_dir(self) -> Path:
@@ -234,8 +240,43 @@ class Store:
         return settings if isinstance(settings, dict) else {}
 
     def save_settings(self, **changes: object) -> dict:
-        """Merge ``changes`` into the saved settings, atomically."""
-        settings = self.load_settings() | changes
+        """Merge ``changes`` into the saved settings (a value of None removes the key), atomically."""
+        settings = {k: v for k, v in (self.load_settings() | changes).items() if v is not None}
         self.ensure()
         atomic.write_text(self.settings_path, json.dumps(settings, indent=2, sort_keys=True))
         return settings
+
+    # -- model and thresholds ------------------------------------------------------------------------
+    def model_version(self) -> str | None:
+        """A short identifier that changes whenever the model file is replaced; None without a model."""
+        try:
+            stat = self.model_path.stat()
+        except OSError:
+            return None
+        return f"{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}"
+
+    def save_calibration(self, calibration: dict | None) -> None:
+        """Record the current model's calibrated thresholds (None: it has none), replacing the user's choice.
+
+        A new model's scores mean something new, so thresholds chosen for the previous one are dropped.
+        """
+        if calibration is None:
+            self.calibration_path.unlink(missing_ok=True)
+        else:
+            record = calibration | {"model_version": self.model_version()}
+            atomic.write_text(self.calibration_path, json.dumps(record, indent=2))
+        self.save_settings(detection_threshold=None, verification_threshold=None)
+
+    def calibrated_thresholds(self) -> dict:
+        """The thresholds calibrated for the current model file, or {} when there are none (or they are stale)."""
+        try:
+            record = json.loads(self.calibration_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(record, dict) or record.get("model_version") != self.model_version():
+            return {}
+        return record
+
+    def threshold(self, key: str) -> float:
+        """A threshold: the user's saved choice, else the model's calibrated one, else the seed's default."""
+        return saved_threshold(self.load_settings(), key, self.calibrated_thresholds())

@@ -1,5 +1,14 @@
 """Training: a GradientTape step under a tf.distribute strategy, epochs, checkpoints, resume, cancel.
 
+Each step embeds a batch of images once and trains on every pair among them: pairs of the same
+person (an enrolled person's anchors and positives, or one LFW identity's images) are positives,
+all others negatives, and the binary cross-entropy weighs the two classes equally. Embedding is
+the expensive part, so a batch of 32 images gives 496 labelled pairs for the price of 16.
+
+Other people's images get the enrolled person's camera look half of the time (:mod:`look`), so the
+network cannot learn "same camera means same person". After the last epoch the detection threshold
+is calibrated on the validation split (its equal-error point) and saved with the model.
+
 The new model replaces the old one only when training completes; until then verification keeps
 using the previous model, and a killed training continues from its last epoch with ``resume``.
 """
@@ -15,15 +24,22 @@ from pathlib import Path
 import numpy as np
 
 from . import atomic
-from .augment import augment_pair
+from .augment import augment_image
 from .errors import FaceverifyError
 from .evaluation import evaluate_scores
-from .model import load_model, make_siamese, save_model
-from .pairs import PairData, iterate_pairs, load_pair_data, make_pairs
+from .look import apply_filter, transfer_filter
+from .model import classifier_of, embedding_of, load_model, make_siamese, save_model
+from .pairs import ENROLLED_PER_BATCH, PairData, load_pair_data, make_pairs, sample_batch
+from .rule import THRESHOLD_SETTINGS
+from .scorer import Scorer
 from .store import Store
 from .tfruntime import tf
 
-VALIDATION_PAIRS = 1024  # at most this many validation pairs are scored after each epoch
+VALIDATION_PAIRS = 512  # at most this many validation pairs are scored after each epoch
+CALIBRATION_NEGATIVES = 10  # negative pairs per positive pair when the threshold is calibrated
+CALIBRATION_PAIRS = 8192
+LOOK_SHARE = 0.5  # chance that another person's images in a batch get the enrolled person's camera look
+LOOK_SAMPLE = 512  # LFW images the camera look is measured against
 
 
 @dataclass
@@ -31,13 +47,14 @@ class TrainingConfig:
     """What a training run does; saved with its checkpoints so that ``resume`` repeats it exactly."""
 
     epochs: int = 50
-    batch_size: int = 16
+    batch_size: int = 32  # images per step; every pair among them is a training example
     learning_rate: float = 1e-4
     seed: int = 0
     lfw_identities: bool = False
-    steps_per_epoch: int | None = None  # None: every pair of the epoch
+    steps_per_epoch: int | None = None  # None: each enrolled training image about once (at least 2 steps)
     fine_tune: bool = False  # start from the current model instead of random weights
     augment: bool = True
+    match_camera: bool = True  # other people's images get the enrolled person's camera look (LOOK_SHARE)
     strategy: str = "default"
 
     def __post_init__(self) -> None:
@@ -45,6 +62,8 @@ class TrainingConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise FaceverifyError(f"{name.replace('_', ' ')} must be a whole number of at least 1, not {value!r}")
+        if self.batch_size < 4:
+            raise FaceverifyError(f"the batch size must be at least 4 images, not {self.batch_size}")
         if not 0 < self.learning_rate < float("inf"):
             raise FaceverifyError(f"the learning rate must be above 0, not {self.learning_rate!r}")
 
@@ -89,6 +108,7 @@ class TrainingResult:
     config: TrainingConfig
     history: list[EpochResult] = field(default_factory=list)
     pairs_per_second: float = 0.0
+    calibration: dict | None = None  # the saved thresholds and the validation figures they came from
 
     def to_dict(self) -> dict:
         return {
@@ -96,6 +116,7 @@ class TrainingResult:
             "history": [asdict(e) for e in self.history],
             "pairs_per_second": self.pairs_per_second,
             "final": asdict(self.history[-1]) if self.history else None,
+            "calibration": self.calibration,
         }
 
 
@@ -142,10 +163,9 @@ class Trainer:
         return len(saved["history"]) if saved and saved["config"] == asdict(self.config) else 0
 
     def run(self, data: PairData | None = None) -> TrainingResult:
-        """Train to the last epoch, save the model atomically, write the history; returns it."""
+        """Train to the last epoch, save the model and its calibrated thresholds, write the history; returns it."""
         config = self.config
         data = data or load_pair_data(self.store, config.seed, config.lfw_identities)
-        self._epoch_rows(data, 0)  # too few pairs is an error before any checkpoint is touched
         with self.strategy.scope():
             model = load_model(self.store.model_path) if config.fine_tune else make_siamese()
             optimizer = tf.keras.optimizers.Adam(config.learning_rate)
@@ -153,71 +173,104 @@ class Trainer:
             checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
         manager = tf.train.CheckpointManager(checkpoint, self.store.checkpoints_dir, max_to_keep=2)
         result = self._restore(manager, checkpoint)
+        scorer, looks = Scorer(model), self._camera_looks(data)
         validation = make_pairs(data, data.validation, np.random.default_rng(config.seed))[:VALIDATION_PAIRS]
         train_step = self._train_step(model, optimizer)
+        steps = self._steps_per_epoch(data)
         clock = _Clock(config.epochs - len(result.history))
-        def report(epoch: int, step: int, steps: int, losses: list[float], fraction: float,
-                   validating: bool = False) -> None:
+
+        def report(epoch: int, step: int, losses: list[float], fraction: float, validating: bool = False) -> None:
             self.on_progress(Progress(epoch + 1, config.epochs, step, steps, float(np.mean(losses)), clock.elapsed(),
                                       clock.remaining(fraction), result.history[-1] if result.history else None,
                                       validating))
 
         for epoch in range(len(result.history), config.epochs):
-            rows = self._epoch_rows(data, epoch)
-            steps = len(rows) // config.batch_size
             epoch_start, losses = time.monotonic(), []
-            for step, batch in enumerate(self._dataset(data, rows, training=True), start=1):
+            for step, batch in enumerate(self._dataset(data, looks, epoch, steps), start=1):
                 if self.should_stop():
                     raise TrainingCancelled("Training cancelled; resume continues from the last finished epoch")
                 losses.append(float(train_step(batch)))
-                report(epoch, step, steps, losses, step / steps)
+                report(epoch, step, losses, step / steps)
             seconds = time.monotonic() - epoch_start
-            report(epoch, steps, steps, losses, 1.0, validating=True)
-            result.history.append(self._epoch_result(model, data, validation, epoch, losses, seconds, len(rows)))
+            report(epoch, steps, losses, 1.0, validating=True)
+            pairs = steps * self._pairs_per_step()
+            result.history.append(self._epoch_result(scorer, data, validation, epoch, losses, seconds, pairs))
             clock.epoch_done()
             result.pairs_per_second = sum(e.pairs for e in result.history) / sum(e.seconds for e in result.history)
             self._checkpoint(manager, result)
-            report(epoch, steps, steps, losses, 0.0)
+            report(epoch, steps, losses, 0.0)
         save_model(model, self.store.model_path)
+        result.calibration = self._calibrate(scorer, data)
         atomic.write_text(self.store.results_dir / "training.json", json.dumps(result.to_dict(), indent=2))
         shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)
         return result
 
     # -- steps --------------------------------------------------------------------------------------
-    def _epoch_rows(self, data: PairData, epoch: int) -> np.ndarray:
-        """This epoch's training pairs (resampled every epoch, reproducibly), cut to whole batches."""
-        config = self.config
-        rows = make_pairs(data, data.train, np.random.default_rng([config.seed, epoch]))
-        steps = len(rows) // config.batch_size
-        if config.steps_per_epoch:
-            steps = min(steps, config.steps_per_epoch)
-        if steps == 0:
-            raise FaceverifyError(f"Too few training pairs ({len(rows)}) for one batch of {config.batch_size}")
-        return rows[: steps * config.batch_size]
+    def _steps_per_epoch(self, data: PairData) -> int:
+        """The configured steps, or enough for each enrolled training image about once (at least 2)."""
+        if self.config.steps_per_epoch:
+            return self.config.steps_per_epoch
+        enrolled = sum(len(set(i.anchors + i.positives)) for i in data.train.identities if i.enrolled)
+        return max(2, -(-enrolled // ENROLLED_PER_BATCH))
 
-    def _dataset(self, data: PairData, rows: np.ndarray, training: bool) -> tf.data.Dataset:
-        """A tf.data pipeline of batches ((first, second), label), augmented when training, distributed."""
-        spec = tf.TensorSpec((100, 100, 3), tf.uint8)
+    def _replica_batch(self) -> int:
+        replicas = self.strategy.num_replicas_in_sync
+        if self.config.batch_size % replicas or self.config.batch_size // replicas < 4:
+            raise FaceverifyError(f"The batch size ({self.config.batch_size}) must be a multiple of the "
+                                  f"{replicas} devices, with at least 4 images on each")
+        return self.config.batch_size // replicas
+
+    def _pairs_per_step(self) -> int:
+        size = self._replica_batch()
+        return self.strategy.num_replicas_in_sync * size * (size - 1) // 2
+
+    def _camera_looks(self, data: PairData) -> dict[int, np.ndarray]:
+        """Per enrolled person (by owner group): the filter that gives LFW images their camera's look."""
+        enrolled = [i for i in data.train.identities if i.enrolled]
+        groups = {int(data.owners[i.anchors[0]]) for i in enrolled}
+        others = [n for n in data.train.negatives if int(data.owners[n]) not in groups]
+        if not (self.config.match_camera and enrolled and others):
+            return {}
+        sample = np.random.default_rng(self.config.seed).permutation(others)[:LOOK_SAMPLE]
+        return {int(data.owners[i.anchors[0]]): transfer_filter(data.images[sorted(set(i.anchors + i.positives))],
+                                                                  data.images[sample]) for i in enrolled}
+
+    def _batches(self, data: PairData, looks: dict[int, np.ndarray], epoch: int, steps: int):
+        """Yield (crop, owner) for every image of the epoch's batches, reproducibly per epoch."""
+        rng = np.random.default_rng([self.config.seed, epoch])
+        for _ in range(steps * self.strategy.num_replicas_in_sync):  # one independent batch per device
+            indices, group = sample_batch(data, data.train, self._replica_batch(), rng)
+            owners = data.owners[indices]
+            images = data.images[indices]
+            if group in looks:
+                for owner in np.unique(owners[owners != group]):
+                    if rng.random() < LOOK_SHARE:
+                        for k in np.flatnonzero(owners == owner):
+                            images[k] = apply_filter(images[k], looks[group])
+            yield from zip(images, owners)
+
+    def _dataset(self, data: PairData, looks: dict[int, np.ndarray], epoch: int, steps: int):
+        """A tf.data pipeline of (images, owners) batches, augmented, distributed over the devices."""
         dataset = tf.data.Dataset.from_generator(
-            lambda: iterate_pairs(data, rows), output_signature=(spec, spec, tf.TensorSpec((), tf.float32))
-        )
-        if training and self.config.augment:
-            dataset = dataset.map(augment_pair, num_parallel_calls=tf.data.AUTOTUNE)
+            lambda: self._batches(data, looks, epoch, steps),
+            output_signature=(tf.TensorSpec((100, 100, 3), tf.uint8), tf.TensorSpec((), tf.int64)))
+        if self.config.augment:
+            dataset = dataset.map(lambda image, owner: (augment_image(image), owner),
+                                  num_parallel_calls=tf.data.AUTOTUNE)
         else:
-            dataset = dataset.map(lambda a, b, y: (tf.image.convert_image_dtype(a, tf.float32),
-                                                   tf.image.convert_image_dtype(b, tf.float32), y))
-        dataset = dataset.batch(self.config.batch_size, drop_remainder=training).prefetch(2)
-        return self.strategy.experimental_distribute_dataset(dataset) if training else dataset
+            dataset = dataset.map(lambda image, owner: (tf.image.convert_image_dtype(image, tf.float32), owner))
+        dataset = dataset.batch(self.config.batch_size, drop_remainder=True).prefetch(2)
+        return self.strategy.experimental_distribute_dataset(dataset)
 
     def _train_step(self, model, optimizer) -> Callable:
-        """One distributed GradientTape step on a global batch; returns the mean binary cross-entropy."""
-        strategy, batch_size = self.strategy, self.config.batch_size
+        """One distributed GradientTape step on a global batch; returns the balanced binary cross-entropy."""
+        strategy = self.strategy
+        embedding, classifier = embedding_of(model), classifier_of(model)
 
-        def replica_step(first, second, labels):
+        def replica_step(images, owners):
             with tf.GradientTape() as tape:
-                scores = model([first, second], training=True)
-                losses = tf.keras.losses.binary_crossentropy(labels[:, None], scores)
-                loss = tf.nn.compute_average_loss(losses, global_batch_size=batch_size)
+                loss = pair_loss(embedding(images, training=True), owners, classifier)
+                loss = loss / strategy.num_replicas_in_sync
             gradients = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(gradients, model.trainable_variables))
             return loss
@@ -228,9 +281,9 @@ class Trainer:
 
         return step
 
-    def _epoch_result(self, model, data, validation, epoch, losses, seconds, pairs) -> EpochResult:
+    def _epoch_result(self, scorer: Scorer, data, validation, epoch, losses, seconds, pairs) -> EpochResult:
         """Validation loss, precision, recall and accuracy at 0.5 after an epoch."""
-        scores = predict_pairs(model, data, validation, self.config.batch_size)
+        scores = scorer.pair_scores(data.images, validation)
         labels = validation[:, 2].astype(np.float32)
         if len(scores):
             clipped = np.clip(scores, 1e-7, 1 - 1e-7)
@@ -240,6 +293,23 @@ class Trainer:
         else:
             val_loss = precision = recall = accuracy = float("nan")
         return EpochResult(epoch + 1, float(np.mean(losses)), val_loss, precision, recall, accuracy, seconds, pairs)
+
+    def _calibrate(self, scorer: Scorer, data: PairData) -> dict | None:
+        """Save the validation split's equal-error threshold as the model's detection threshold (None: no pairs)."""
+        rng = np.random.default_rng(self.config.seed)
+        rows = make_pairs(data, data.validation, rng, CALIBRATION_NEGATIVES)[:CALIBRATION_PAIRS]
+        labels = rows[:, 2].astype(np.float32)
+        if not (labels.any() and not labels.all()):
+            self.store.save_calibration(None)
+            return None
+        report = evaluate_scores(scorer.pair_scores(data.images, rows), labels)
+        calibration = {
+            "detection_threshold": round(float(np.clip(report.eer_threshold, 0.0, 1.0)), 4),
+            "verification_threshold": THRESHOLD_SETTINGS["verification_threshold"],
+            "validation": report.to_dict(),
+        }
+        self.store.save_calibration(calibration)
+        return calibration
 
     # -- checkpoints ----------------------------------------------------------------------------------
     def _restore(self, manager: tf.train.CheckpointManager, checkpoint: tf.train.Checkpoint) -> TrainingResult:
@@ -276,15 +346,16 @@ def _saved_state(store: Store) -> dict | None:
         return None
 
 
-def predict_pairs(model, data: PairData, rows: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Scores of the Siamese model for (first, second) index pairs, without augmentation."""
-    scores = []
-    for start in range(0, len(rows), batch_size):
-        chunk = rows[start : start + batch_size]
-        first = data.images[chunk[:, 0]].astype(np.float32) / 255.0
-        second = data.images[chunk[:, 1]].astype(np.float32) / 255.0
-        scores.append(np.asarray(model([first, second], training=False)).reshape(-1))
-    return np.concatenate(scores) if scores else np.zeros(0, np.float32)
+def pair_loss(embeddings: tf.Tensor, owners: tf.Tensor, classifier) -> tf.Tensor:
+    """Binary cross-entropy over every pair of a batch (same owner = 1), each class weighted one half."""
+    distances = tf.abs(embeddings[:, None, :] - embeddings[None, :, :])
+    logits = tf.tensordot(distances, classifier.kernel, 1)[..., 0] + classifier.bias[0]
+    same = tf.cast(tf.equal(owners[:, None], owners[None, :]), tf.float32)
+    above = 1.0 - tf.linalg.band_part(tf.ones_like(same), -1, 0)  # each unordered pair once, no self-pairs
+    positive, negative = same * above, (1.0 - same) * above
+    positive_loss = tf.reduce_sum(tf.nn.softplus(-logits) * positive) / tf.maximum(tf.reduce_sum(positive), 1.0)
+    negative_loss = tf.reduce_sum(tf.nn.softplus(logits) * negative) / tf.maximum(tf.reduce_sum(negative), 1.0)
+    return 0.5 * (positive_loss + negative_loss)
 
 
 class _Clock:

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import atomic
 from .errors import FaceverifyError
-from .model import load_model, model_version
+from .model import load_model
 from .rule import DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
 from .scorer import Scorer
 from .store import Store, read_crops
@@ -66,12 +66,12 @@ class Verifier:
         """Load the model, or reload it when the file was replaced (e.g. a training just finished)."""
         path = self.store.model_path
         with self._lock:
-            current = model_version(path) if path.is_file() else None
+            current = self.store.model_version()
             if current is not None and current == self._version:
                 return
             model = load_model(path)
-            if path.is_file() and model_version(path) != current:  # replaced while loading: load the newer one
-                current = model_version(path)
+            if self.store.model_version() not in (current, None):  # replaced while loading: load the newer one
+                current = self.store.model_version()
                 model = load_model(path)
             self._scorer = Scorer(model)
             self._version, self._galleries = current, {}

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import make_small_store
 from faceverify.errors import FaceverifyError
-from faceverify.pairs import load_pair_data, make_pairs, split_keys
+from faceverify.pairs import ENROLLED_PER_BATCH, LFW_PER_BATCH, load_pair_data, make_pairs, sample_batch, split_keys
 
 
 def test_split_is_deterministic_disjoint_and_70_30():
@@ -50,6 +50,26 @@ def test_pairs_are_balanced_and_correctly_labelled(data):
     pairs = {tuple(r[:2]) for r in rows if r[2] == 1}
     for identity in enrolled:
         assert {(a, p) for a in identity.anchors for p in identity.positives} <= pairs
+
+
+def test_more_negatives_per_positive(data):
+    rows = make_pairs(data, data.validation, np.random.default_rng(0), negatives_per_positive=3)
+    assert (rows[:, 2] == 0).sum() == 3 * (rows[:, 2] == 1).sum() > 0
+    assert not np.any(data.owners[rows[rows[:, 2] == 0, 0]] == data.owners[rows[rows[:, 2] == 0, 1]])
+
+
+def test_batches_hold_an_enrolled_person_further_identities_and_single_negatives(data):
+    train_images = {i for ident in data.train.identities for i in ident.anchors + ident.positives}
+    train_images |= set(data.train.negatives)
+    enrolled_groups = {int(data.owners[i.anchors[0]]) for i in data.train.identities if i.enrolled}
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        indices, group = sample_batch(data, data.train, 32, rng)
+        assert len(indices) == 32 and len(set(indices)) == 32 and set(indices) <= train_images
+        owners = data.owners[indices]
+        assert group in enrolled_groups and (owners[:ENROLLED_PER_BATCH] == group).all()
+        groups, counts = np.unique(owners[ENROLLED_PER_BATCH:16], return_counts=True)
+        assert (counts == LFW_PER_BATCH).all() and group not in groups  # further identities, two images each
 
 
 def test_pairs_are_reproducible_per_seed(data):

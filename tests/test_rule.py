@@ -11,3 +11,10 @@ from faceverify.rule import saved_threshold
 def test_saved_threshold(value, expected):
     assert saved_threshold({"detection_threshold": value}, "detection_threshold") == expected
     assert saved_threshold({}, "verification_threshold") == 0.5
+
+
+def test_a_saved_choice_beats_the_calibrated_threshold_which_beats_the_default():
+    calibrated = {"detection_threshold": 0.62}
+    assert saved_threshold({"detection_threshold": 0.7}, "detection_threshold", calibrated) == 0.7
+    assert saved_threshold({}, "detection_threshold", calibrated) == 0.62
+    assert saved_threshold({"detection_threshold": "bad"}, "detection_threshold", {"detection_threshold": 2}) == 0.5

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pytest
 
 from conftest import noise_image
+from faceverify import atomic
 from faceverify.errors import InvalidNameError, UnknownPersonError
 from faceverify.store import Store, default_home, read_crop, validate_name
 
@@ -99,3 +101,18 @@ def test_a_crop_being_written_is_not_listed(tmp_path):
     kept = store.add_image("Ada", "anchor", noise_image(0, 100))
     (kept.parent / f".{kept.stem}.x1y2.tmp.png").write_bytes(b"half a PNG")  # atomic write in progress
     assert store.images("Ada", "anchor") == [kept]
+
+
+def test_calibrated_thresholds_belong_to_one_model_file(tmp_path):
+    store = Store(tmp_path / "home").ensure()
+    store.save_settings(detection_threshold=0.7, camera="0")
+    atomic.write_bytes(store.model_path, b"model one")
+    store.save_calibration({"detection_threshold": 0.62, "verification_threshold": 0.5})
+    assert store.threshold("detection_threshold") == 0.62  # the choice made for the old model is dropped
+    assert store.load_settings() == {"camera": "0"}
+    store.save_settings(detection_threshold=0.8)
+    assert store.threshold("detection_threshold") == 0.8  # the user's choice wins over the calibration
+    store.save_settings(detection_threshold=None)
+    time.sleep(0.01)
+    atomic.write_bytes(store.model_path, b"another model, not calibrated")
+    assert store.calibrated_thresholds() == {} and store.threshold("detection_threshold") == 0.5

@@ -1,4 +1,4 @@
-"""Training: model and history saved at the end, progress reported, cancel + resume, and MirroredStrategy."""
+"""Training: model, history and calibration saved at the end, progress, cancel + resume, the pair loss, camera looks."""
 from __future__ import annotations
 
 import json
@@ -8,9 +8,14 @@ import textwrap
 
 import pytest
 
+import keras
+import numpy as np
+
 from conftest import make_small_store
 from faceverify.model import load_model
-from faceverify.training import Trainer, TrainingCancelled, TrainingConfig
+from faceverify.pairs import load_pair_data
+from faceverify.tfruntime import tf
+from faceverify.training import Trainer, TrainingCancelled, TrainingConfig, pair_loss
 
 QUICK = dict(epochs=2, steps_per_epoch=1, batch_size=8)
 
@@ -24,12 +29,48 @@ def test_training_saves_model_history_and_reports_progress(tmp_path):
     assert seen[-1].last_epoch is result.history[-1] and seen[-1].remaining == pytest.approx(0, abs=1)
     assert [e.epoch for e in result.history] == [1, 2] and result.pairs_per_second > 0
     for epoch in result.history:
-        assert epoch.pairs == 8 and 0 < epoch.loss < 5 and 0 < epoch.val_loss < 5
+        assert epoch.pairs == 8 * 7 // 2 and 0 < epoch.loss < 5 and 0 < epoch.val_loss < 5  # every pair of 8 images
         assert 0 <= epoch.val_precision <= 1 and 0 <= epoch.val_recall <= 1
     saved = json.loads((store.results_dir / "training.json").read_text())
     assert saved["config"]["epochs"] == 2 and len(saved["history"]) == 2
     assert load_model(store.model_path).count_params() == 38_964_545
     assert not store.checkpoints_dir.exists()
+    calibration = json.loads(store.calibration_path.read_text())
+    assert calibration["model_version"] == store.model_version()
+    assert calibration["detection_threshold"] == saved["calibration"]["detection_threshold"]
+    assert store.threshold("detection_threshold") == calibration["detection_threshold"]
+    assert calibration["validation"]["n_negative"] == 10 * calibration["validation"]["n_positive"] > 0
+
+
+def test_pair_loss_is_balanced_cross_entropy_over_every_pair():
+    rng = np.random.default_rng(0)
+    embeddings = rng.random((5, 4)).astype(np.float32)
+    owners = np.array([0, 0, 1, 2, 1])
+    classifier = keras.layers.Dense(1)
+    classifier.build((None, 4))
+    kernel, bias = rng.normal(size=(4, 1)).astype(np.float32), np.array([0.3], np.float32)
+    classifier.set_weights([kernel, bias])
+    positive, negative = [], []
+    for i in range(5):
+        for j in range(i + 1, 5):
+            p = 1 / (1 + np.exp(-(np.abs(embeddings[i] - embeddings[j]) @ kernel[:, 0] + bias[0])))
+            (positive if owners[i] == owners[j] else negative).append(p)
+    expected = 0.5 * (-np.mean(np.log(positive)) - np.mean(np.log(1 - np.asarray(negative))))
+    assert len(positive) == 2 and len(negative) == 8
+    assert float(pair_loss(tf.constant(embeddings), tf.constant(owners), classifier)) == pytest.approx(expected, 1e-5)
+
+
+def test_other_peoples_images_get_the_enrolled_camera_look(tmp_path):
+    store = make_small_store(tmp_path / "home", per_role=10, lfw_people=12)
+    data = load_pair_data(store)
+    enrolled_group = int(data.owners[data.train.identities[0].anchors[0]])
+    trainer = Trainer(store, TrainingConfig(batch_size=16))
+    looks = trainer._camera_looks(data)
+    assert list(looks) == [enrolled_group] and looks[enrolled_group].shape == (100, 100, 3)
+    originals = {data.images[i].tobytes() for i in range(len(data.images))}
+    changed = [owner for image, owner in trainer._batches(data, looks, 0, 8) if image.tobytes() not in originals]
+    assert changed and enrolled_group not in changed  # the enrolled person's own images stay as captured
+    assert Trainer(store, TrainingConfig(match_camera=False))._camera_looks(data) == {}
 
 
 def test_cancel_keeps_a_checkpoint_and_resume_finishes(tmp_path):

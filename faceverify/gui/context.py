@@ -9,7 +9,6 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from faceverify.audit import AuditLog
 from faceverify.camera import parse_source
-from faceverify.rule import saved_threshold
 from faceverify.store import Store
 
 from .qt_compat import emit
@@ -48,7 +47,7 @@ class AppContext(QObject):
         return self.store.load_settings().get(key, default)
 
     def threshold(self, key: str) -> float:
-        return saved_threshold(self.store.load_settings(), key)
+        return self.store.threshold(key)
 
     def saved_camera(self) -> int | str:
         value = self.setting("camera", DEFAULT_CAMERA)
