@@ -101,6 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--pairs", type=Path, help="an LFW pairs file (pairsDevTest.txt, pairs.txt)")
     evaluate.add_argument("--lfw", type=Path, help="the lfw/ folder the pairs refer to")
     evaluate.add_argument("--threshold", type=_threshold, default=0.5)
+    evaluate.add_argument("--person-protocol", action="store_true",
+                          help="enroll, train and verify LFW people in temporary homes (needs --lfw)")
+    evaluate.add_argument("--people", type=Path, help="people file of the protocol (default: peopleDevTrain.txt "
+                          "beside the lfw/ folder)")
+    evaluate.add_argument("--persons", type=_positive_int, default=3, help="people enrolled one after another")
+    evaluate.add_argument("--camera-look", action="store_true",
+                          help="show the enrolled person and every probe through one simulated camera")
+    evaluate.add_argument("--no-match-camera", dest="match_camera", action="store_false",
+                          help="train without giving negatives the enrolled camera's look")
+    evaluate.add_argument("--work", type=Path, help="keep the protocol's imported negatives here for reruns")
 
     for name, help_text in (("verify", "is this person who they claim to be?"), ("identify", "who is this?")):
         command = commands.add_parser(name, help=help_text)
@@ -222,7 +232,9 @@ def _evaluate(store: Store, args: argparse.Namespace) -> int:
     from .evaluation import save_report
     from .protocols import evaluate_lfw_pairs, evaluate_validation
 
-    if args.pairs or args.lfw:
+    if args.person_protocol:
+        report, scores, labels, name = _person_protocol(args)
+    elif args.pairs or args.lfw:
         if not (args.pairs and args.lfw):
             raise FaceverifyError("--pairs and --lfw go together: the pairs file and the lfw/ folder it refers to")
         report, scores, labels = evaluate_lfw_pairs(store, args.pairs, args.lfw, args.threshold)
@@ -232,10 +244,27 @@ def _evaluate(store: Store, args: argparse.Namespace) -> int:
         name = "validation"
     json_path, png_path = save_report(report, scores, labels, store.results_dir, name)
     for key, value in report.items():
-        if not isinstance(value, list):
+        if not isinstance(value, (list, dict)):
             print(f"{key:>22}: {value:.4f}" if isinstance(value, float) else f"{key:>22}: {value}")
     print(f"report: {json_path}\nROC curve: {png_path}")
     return EXIT_OK
+
+
+def _person_protocol(args: argparse.Namespace) -> tuple:
+    from .look import CameraLook
+    from .person_protocol import PersonProtocol
+    from .training import TrainingConfig
+
+    if not args.lfw:
+        raise FaceverifyError("--person-protocol needs --lfw: the lfw/ folder of one folder per person")
+    people = args.people or args.lfw.parent / "peopleDevTrain.txt"
+    if not people.is_file():
+        raise FaceverifyError(f"No people file at {people}: give --people peopleDevTrain.txt")
+    protocol = PersonProtocol(args.lfw, people, args.persons, camera=CameraLook() if args.camera_look else None,
+                              training=TrainingConfig(match_camera=args.match_camera))
+    report, scores, labels = protocol.run(args.work, say=lambda text: print(text, file=sys.stderr, flush=True))
+    name = "person_protocol" + ("_camera" if args.camera_look else "") + ("" if args.match_camera else "_unmatched")
+    return report, scores, labels, name
 
 
 def _verify(store: Store, args: argparse.Namespace) -> int:

@@ -6,10 +6,9 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
-
 import keras
 import numpy as np
+import pytest
 
 from conftest import make_small_store
 from faceverify.model import load_model

@@ -81,15 +81,20 @@ class AppContext(QObject):
         self.verifier_loaded = True
         return self._decisions
 
-    def _stamp(self) -> tuple[int, int] | None:
+    def _stamp(self) -> tuple[int, int, int] | None:
+        """The model file's time and size, and its calibration's time (written just after the model)."""
         try:
             stat = self.store.model_path.stat()
         except OSError:
             return None
-        return stat.st_mtime_ns, stat.st_size
+        try:
+            calibrated = self.store.calibration_path.stat().st_mtime_ns
+        except OSError:
+            calibrated = 0
+        return stat.st_mtime_ns, stat.st_size, calibrated
 
     def check_model(self) -> None:
-        """Emit model_changed if the model file was replaced (by a training here or by the command line)."""
+        """Emit model_changed if the model or its thresholds were replaced (by a training here or the CLI)."""
         stamp = self._stamp()
         if stamp != self._model_stamp:
             self._model_stamp = stamp

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +27,7 @@ SAVE_DELAY_MS = 400  # thresholds are saved this long after the slider stops mov
 
 DETECTION_TIP = "A comparison counts as positive when its score is above this"
 VERIFICATION_TIP = "VERIFIED when the share of positive comparisons is above this"
+MODEL_THRESHOLDS_TIP = "Go back to the thresholds calibrated for this model when it was trained"
 
 
 class VerifyTab(QWidget):
@@ -96,11 +98,15 @@ class VerifyTab(QWidget):
         self.detection = ThresholdSlider("Detection", DETECTION_TIP, self.context.threshold("detection_threshold"))
         self.verification = ThresholdSlider("Verification", VERIFICATION_TIP,
                                             self.context.threshold("verification_threshold"))
+        self.model_thresholds = QPushButton("Use the model's thresholds", toolTip=MODEL_THRESHOLDS_TIP)
+        self.model_thresholds.clicked.connect(self._use_model_thresholds)
         layout = QVBoxLayout(box)
         for slider in (self.detection, self.verification):
             slider.changed.connect(self._save_timer.start)
             layout.addWidget(slider)
         layout.addWidget(label("Higher thresholds reject more: fewer false accepts, more false rejects.", "hint"))
+        layout.addWidget(self.model_thresholds, 0, Qt.AlignLeft)
+        self.context.model_changed.connect(self._show_thresholds)
         return box
 
     # -- state ----------------------------------------------------------------------------------------------
@@ -119,6 +125,16 @@ class VerifyTab(QWidget):
             widget.setVisible(ready)
         if not ready:
             self.live.setChecked(False)
+
+    def _show_thresholds(self) -> None:
+        """Show the thresholds in force: after a training, the new model's calibrated ones."""
+        self._save_timer.stop()
+        self.detection.set_value(self.context.threshold("detection_threshold"))
+        self.verification.set_value(self.context.threshold("verification_threshold"))
+
+    def _use_model_thresholds(self) -> None:
+        self.context.store.save_settings(detection_threshold=None, verification_threshold=None)
+        self._show_thresholds()
 
     def _save_thresholds(self) -> None:
         self.context.store.save_settings(detection_threshold=self.detection.value(),

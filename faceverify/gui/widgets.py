@@ -92,6 +92,13 @@ class ThresholdSlider(QWidget):
     def value(self) -> float:
         return self.slider.value() / 100
 
+    def set_value(self, value: float) -> None:
+        """Show ``value`` without emitting ``changed`` (it was not the user's choice)."""
+        blocked = self.slider.blockSignals(True)
+        self.slider.setValue(round(value * 100))
+        self.slider.blockSignals(blocked)
+        self.value_label.setText(f"{self.value():.2f}")
+
     def _on_change(self, raw: int) -> None:
         self.value_label.setText(f"{raw / 100:.2f}")
         emit(self.changed, raw / 100)

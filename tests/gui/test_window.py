@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from faceverify import atomic
 from faceverify.audit import AuditEntry, AuditLog
 from faceverify.gui import screenshots
 from faceverify.store import Store
@@ -108,6 +109,21 @@ def test_thresholds_are_saved(open_gui, qtbot, home):
     qtbot.waitUntil(lambda: "detection_threshold" in json.loads(settings.read_text()), timeout=WAIT_MS)
     saved = json.loads(settings.read_text())
     assert saved["detection_threshold"] == 0.7 and saved["verification_threshold"] == 0.35
+
+
+def test_a_new_model_brings_its_calibrated_thresholds(open_gui, qtbot, home):
+    window, store = open_gui(97), Store(home)
+    tab = window.verify_tab
+    tab.detection.slider.setValue(70)
+    qtbot.waitUntil(lambda: store.load_settings().get("detection_threshold") == 0.7, timeout=WAIT_MS)
+    atomic.write_bytes(store.model_path, b"stands for a model: the window only looks at the file")
+    store.save_calibration({"detection_threshold": 0.43, "verification_threshold": 0.5})
+    window.context.check_model()
+    assert tab.detection.value() == 0.43 and "detection_threshold" not in store.load_settings()
+    tab.detection.slider.setValue(80)
+    qtbot.waitUntil(lambda: store.load_settings().get("detection_threshold") == 0.8, timeout=WAIT_MS)
+    qtbot.mouseClick(tab.model_thresholds, Qt.LeftButton)
+    assert tab.detection.value() == 0.43 and "detection_threshold" not in store.load_settings()
 
 
 def test_log_lists_attempts_newest_first(open_gui, home):
