@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import FaceverifyError
+from .rule import calibration_text
 from .store import Store, validate_name
 
 EXIT_OK, EXIT_NOT_VERIFIED, EXIT_ERROR = 0, 1, 2
@@ -86,14 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train the Siamese model on the enrolled people and negatives")
     train.add_argument("--epochs", type=_positive_int, default=50)
-    train.add_argument("--batch-size", type=_positive_int, default=16)
+    train.add_argument("--batch-size", type=_positive_int, default=32,
+                       help="images per step; every pair among them is a training example")
     train.add_argument("--learning-rate", type=_positive_float, default=1e-4)
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--steps-per-epoch", type=_positive_int, help="cap the steps of each epoch")
+    train.add_argument("--steps-per-epoch", type=_positive_int,
+                       help="steps of each epoch (default: each enrolled image about once, at least 2)")
     train.add_argument("--lfw-identities", action="store_true",
                        help="also train on LFW people with 2+ images (a generic, one-shot model)")
     train.add_argument("--fine-tune", action="store_true", help="start from the current model, not from scratch")
     train.add_argument("--no-augment", dest="augment", action="store_false")
+    train.add_argument("--no-match-camera", dest="match_camera", action="store_false",
+                       help="do not give negatives the enrolled camera's look (for comparison only)")
     train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default")
     train.add_argument("--resume", action="store_true", help="continue an interrupted training")
 
@@ -111,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--no-match-camera", dest="match_camera", action="store_false",
                           help="train without giving negatives the enrolled camera's look")
     evaluate.add_argument("--work", type=Path, help="keep the protocol's imported negatives here for reruns")
+    evaluate.add_argument("--pretrained", type=Path,
+                          help="fine-tune each first model from this generic model (trained on the negatives' people)")
 
     for name, help_text in (("verify", "is this person who they claim to be?"), ("identify", "who is this?")):
         command = commands.add_parser(name, help=help_text)
@@ -218,13 +225,14 @@ def _train(store: Store, args: argparse.Namespace) -> int:
             config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                                     seed=args.seed, lfw_identities=args.lfw_identities,
                                     steps_per_epoch=args.steps_per_epoch, fine_tune=args.fine_tune,
-                                    augment=args.augment, strategy=args.strategy)
+                                    augment=args.augment, match_camera=args.match_camera, strategy=args.strategy)
             trainer = Trainer(store.ensure(), config, on_progress=show)
         result = trainer.run()
     final = result.history[-1]
     print(f"trained {len(result.history)} epochs at {result.pairs_per_second:.1f} pairs/s: "
           f"val loss {final.val_loss:.3f}, precision {final.val_precision:.3f}, recall {final.val_recall:.3f}, "
-          f"accuracy {final.val_accuracy:.3f}; model saved to {store.model_path}")
+          f"accuracy {final.val_accuracy:.3f}; model saved to {store.model_path}"
+          f"{calibration_text(result.calibration)}")
     return EXIT_OK
 
 
@@ -260,8 +268,10 @@ def _person_protocol(args: argparse.Namespace) -> tuple:
     people = args.people or args.lfw.parent / "peopleDevTrain.txt"
     if not people.is_file():
         raise FaceverifyError(f"No people file at {people}: give --people peopleDevTrain.txt")
+    if args.pretrained and not args.pretrained.is_file():
+        raise FaceverifyError(f"No model at {args.pretrained}")
     protocol = PersonProtocol(args.lfw, people, args.persons, camera=CameraLook() if args.camera_look else None,
-                              training=TrainingConfig(match_camera=args.match_camera))
+                              training=TrainingConfig(match_camera=args.match_camera), pretrained=args.pretrained)
     report, scores, labels = protocol.run(args.work, say=lambda text: print(text, file=sys.stderr, flush=True))
     name = "person_protocol" + ("_camera" if args.camera_look else "") + ("" if args.match_camera else "_unmatched")
     return report, scores, labels, name

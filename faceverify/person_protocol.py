@@ -4,7 +4,9 @@ For each chosen person: enroll 20 of their images (10 anchors, 10 positives) in 
 LFW negatives, train the first model with the default recipe, then verify the person's other images
 (genuine probes) and one image each of many other people (impostor probes) with the app's own rule
 at the model's calibrated thresholds. People are split three ways and never cross: the chosen
-people, the negatives' people (70% of the rest) and the impostors' people (30%).
+people, the negatives' people (70% of the rest) and the impostors' people (30%). With ``pretrained``,
+each first model is fine-tuned from that generic model (train it on the negatives' people only, e.g.
+in the protocol's work folder, or the figures leak).
 
 With ``camera`` set, one simulated camera look is applied to the enrolled images and to every probe,
 never to the negatives: the same-camera protocol, where a model that learned the camera instead of
@@ -29,7 +31,7 @@ from .faces import prepare, read_image
 from .lfw import read_people_file
 from .look import CameraLook
 from .pairs import split_keys
-from .rule import THRESHOLD_SETTINGS, decide
+from .rule import THRESHOLD_SETTINGS, decide, deciding_scores
 from .store import Store
 from .training import Trainer, TrainingConfig
 from .verifier import Verifier
@@ -55,8 +57,9 @@ class Trial:
     frr: float  # genuine probes rejected, at the model's thresholds
     far_seed_thresholds: float  # the same at the seed's 0.5 / 0.5
     frr_seed_thresholds: float
-    roc_auc: float  # over each probe's mean score
+    roc_auc: float  # over each probe's deciding score (rule.deciding_scores)
     eer: float
+    validation_eer: float  # what the training's calibration saw on its validation split
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class PersonProtocol:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     impostors: int = 300  # impostor probes per person: one image each of that many people
     negative_people: int | None = None  # None: every negatives' person (a few for quick checks)
+    pretrained: Path | None = None  # a generic model each first model is fine-tuned from
 
     def people(self) -> tuple[list[tuple[str, int]], list[str], list[str]]:
         """(chosen people with their image counts, the negatives' people, the impostors' people)."""
@@ -84,7 +88,7 @@ class PersonProtocol:
         return chosen, negatives[: self.negative_people], impostors[: self.impostors]
 
     def run(self, work: Path | None = None, say: Say = lambda text: None) -> tuple[dict, np.ndarray, np.ndarray]:
-        """Run every trial; returns the report, and every probe's mean score and label (for the ROC plot)."""
+        """Run every trial; returns the report, and every probe's deciding score and label (for the ROC plot)."""
         chosen, negatives, impostors = self.people()
         with tempfile.TemporaryDirectory(prefix="faceverify-protocol-") as temporary:
             work = Path(work or temporary)
@@ -127,8 +131,10 @@ class PersonProtocol:
         genuine = [images[i] for i in order[ENROLLED:][:MAX_GENUINE]]
         for k, crop in enumerate(self._crops(enrolled, salt=1)):
             store.add_image(name, "anchor" if k % 2 == 0 else "positive", crop)
+        if self.pretrained:
+            shutil.copyfile(self.pretrained, store.model_path)
         started = time.monotonic()
-        Trainer(store, replace(self.training, seed=self.seed)).run()
+        Trainer(store, replace(self.training, seed=self.seed, fine_tune=self.pretrained is not None)).run()
         seconds = time.monotonic() - started
 
         impostor_files = [files[0] for files in map(self._images, impostors) if files]
@@ -142,20 +148,23 @@ class PersonProtocol:
             accepted = np.array([decide(name, s, detection, verification, "").verified for s in scores])
             return float(np.mean(accepted[labels == 0])), float(np.mean(~accepted[labels == 1]))
 
-        means = scores.mean(axis=1)
-        report = evaluate_scores(means, labels)
+        deciding = deciding_scores(scores, verification)
+        report = evaluate_scores(deciding, labels)
         seed_thresholds = THRESHOLD_SETTINGS["detection_threshold"], THRESHOLD_SETTINGS["verification_threshold"]
+        validation_eer = store.calibrated_thresholds().get("validation", {}).get("eer", float("nan"))
         trial = Trial(name, len(genuine), len(impostor_files), round(seconds, 1), detection, verification,
-                      *errors(detection, verification), *errors(*seed_thresholds), report.roc_auc, report.eer)
+                      *errors(detection, verification), *errors(*seed_thresholds), report.roc_auc, report.eer,
+                      validation_eer)
         shutil.rmtree(home, ignore_errors=True)
-        return trial, means, labels
+        return trial, deciding, labels
 
     def _report(self, trials: list[Trial]) -> dict:
         """Each trial, and their means (the protocol's figures)."""
         summary = {key: float(np.mean([getattr(t, key) for t in trials]))
                    for key in ("far", "frr", "far_seed_thresholds", "frr_seed_thresholds", "roc_auc", "eer",
-                               "training_seconds")}
+                               "validation_eer", "training_seconds")}
         camera = asdict(self.camera) if self.camera else None
         return {"protocol": "person-specific" + (", same camera" if self.camera else ""), "camera": camera,
-                "training": asdict(self.training), "enrolled": ENROLLED, **summary,
+                "training": asdict(self.training), "pretrained": str(self.pretrained) if self.pretrained else None,
+                "enrolled": ENROLLED, **summary,
                 "trials": [asdict(t) for t in trials]}

@@ -26,6 +26,16 @@ def saved_threshold(settings: dict, key: str, calibrated: dict | None = None) ->
     return THRESHOLD_SETTINGS[key]
 
 
+def calibration_text(calibration: dict | None, separator: str = "; ") -> str:
+    """How a training's calibration reads to a user: the saved threshold and the validation error behind it."""
+    if not calibration:
+        return ""
+    validation = calibration["validation"]
+    return (f"{separator}detection threshold {calibration['detection_threshold']:.2f} saved with the model "
+            f"(equal error rate {validation['eer']:.3f} on {validation['n_positive']} + {validation['n_negative']} "
+            "validation pairs)")
+
+
 @dataclass(frozen=True)
 class Decision:
     """The seed's rule applied to one person: share of comparisons whose score passes the detection threshold."""
@@ -40,6 +50,18 @@ class Decision:
     model_version: str
     scores: np.ndarray = field(repr=False, compare=False)
 
+
+
+def deciding_scores(scores: np.ndarray, verification_threshold: float) -> np.ndarray:
+    """Per probe (row of ``scores``), the score that decides it: verified exactly when this passes the detection
+    threshold. It is the m-th highest comparison, m = floor(verification_threshold * comparisons) + 1, because
+    the share of comparisons above t passes the verification threshold exactly when m of them are above t.
+    """
+    scores = np.atleast_2d(np.asarray(scores, np.float32))
+    needed = int(np.floor(verification_threshold * scores.shape[1])) + 1
+    if needed > scores.shape[1]:
+        return np.full(len(scores), -np.inf, np.float32)
+    return -np.partition(-scores, needed - 1, axis=1)[:, needed - 1]
 
 
 def decide(person: str, scores: np.ndarray, detection_threshold: float, verification_threshold: float,

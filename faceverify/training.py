@@ -30,14 +30,15 @@ from .evaluation import evaluate_scores
 from .look import apply_filter, transfer_filter
 from .model import classifier_of, embedding_of, load_model, make_siamese, save_model
 from .pairs import ENROLLED_PER_BATCH, PairData, load_pair_data, make_pairs, sample_batch
-from .rule import THRESHOLD_SETTINGS
+from .rule import THRESHOLD_SETTINGS, deciding_scores
 from .scorer import Scorer
 from .store import Store
 from .tfruntime import tf
 
 VALIDATION_PAIRS = 512  # at most this many validation pairs are scored after each epoch
-CALIBRATION_NEGATIVES = 10  # negative pairs per positive pair when the threshold is calibrated
+CALIBRATION_NEGATIVES = 10  # generic model: negative pairs per positive pair when the threshold is calibrated
 CALIBRATION_PAIRS = 8192
+CALIBRATION_IMPOSTORS = 300  # enrolled people: validation images of other people verified against each
 LOOK_SHARE = 0.5  # chance that another person's images in a batch get the enrolled person's camera look
 LOOK_SAMPLE = 512  # LFW images the camera look is measured against
 
@@ -296,13 +297,11 @@ class Trainer:
 
     def _calibrate(self, scorer: Scorer, data: PairData) -> dict | None:
         """Save the validation split's equal-error threshold as the model's detection threshold (None: no pairs)."""
-        rng = np.random.default_rng(self.config.seed)
-        rows = make_pairs(data, data.validation, rng, CALIBRATION_NEGATIVES)[:CALIBRATION_PAIRS]
-        labels = rows[:, 2].astype(np.float32)
+        values, labels = calibration_scores(scorer, data, np.random.default_rng(self.config.seed))
         if not (labels.any() and not labels.all()):
             self.store.save_calibration(None)
             return None
-        report = evaluate_scores(scorer.pair_scores(data.images, rows), labels)
+        report = evaluate_scores(values, labels)
         calibration = {
             "detection_threshold": round(float(np.clip(report.eer_threshold, 0.0, 1.0)), 4),
             "verification_threshold": THRESHOLD_SETTINGS["verification_threshold"],
@@ -344,6 +343,33 @@ def _saved_state(store: Store) -> dict | None:
         return saved if {"history", "checkpoint", "pairs_per_second"} <= saved.keys() else None
     except (OSError, ValueError, KeyError, TypeError, FaceverifyError):
         return None
+
+
+def calibration_scores(scorer: Scorer, data: PairData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Validation decisions as the app makes them: (deciding score, same person) per probe.
+
+    Enrolled people: their validation images, and CALIBRATION_IMPOSTORS validation images of other
+    people, each verified against the person's training positives under the decision rule (see
+    :func:`rule.deciding_scores`). Without enrolled people (a generic model): LFW validation pairs.
+    """
+    verification = THRESHOLD_SETTINGS["verification_threshold"]
+    galleries = {i.name: i.positives for i in data.train.identities if i.enrolled}
+    people = [i for i in data.validation.identities if i.enrolled and galleries.get(i.name)]
+    if not people:
+        rows = make_pairs(data, data.validation, rng, CALIBRATION_NEGATIVES)[:CALIBRATION_PAIRS]
+        return scorer.pair_scores(data.images, rows), rows[:, 2].astype(bool)
+    values, labels = [], []
+    for person in people:
+        genuine = sorted(set(person.anchors + person.positives))
+        owner = data.owners[genuine[0]]
+        others = [n for n in data.validation.negatives if data.owners[n] != owner]
+        impostors = rng.permutation(others)[:CALIBRATION_IMPOSTORS].tolist()
+        probes = scorer.embed(data.images[genuine + impostors])
+        gallery = scorer.embed(data.images[galleries[person.name]])
+        scores = scorer.head(probes[:, None, :], gallery[None, :, :])
+        values.append(deciding_scores(scores, verification))
+        labels.append(np.r_[np.ones(len(genuine), bool), np.zeros(len(impostors), bool)])
+    return np.concatenate(values), np.concatenate(labels)
 
 
 def pair_loss(embeddings: tf.Tensor, owners: tf.Tensor, classifier) -> tf.Tensor:

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceverify.enrollment import ImportResult
+from faceverify.rule import calibration_text
 
 from . import jobs
 from .context import AppContext
@@ -134,6 +136,9 @@ class NegativesBox(QGroupBox):
         self.progress.setVisible(False)
 
 
+FINE_TUNE_TIP = ("Keep what the current model learned (for example a generic model trained on LFW people) and "
+                 "adapt it to the enrolled people: better and faster than starting from scratch")
+
 class TrainBox(QGroupBox):
     """Train: epochs, progress (epoch, loss, validation precision and recall, time left), Cancel, final figures."""
 
@@ -142,6 +147,7 @@ class TrainBox(QGroupBox):
         self.context = context
         self.task: Task | None = None
         self.epochs = QSpinBox(minimum=1, maximum=1000, value=DEFAULT_EPOCHS, suffix=" epochs")
+        self.fine_tune = QCheckBox("Start from the current model", toolTip=FINE_TUNE_TIP)
         self.train_button = primary_button("Train")
         self.train_button.clicked.connect(self.train)
         self.cancel_button = QPushButton("Cancel", enabled=False)
@@ -158,10 +164,18 @@ class TrainBox(QGroupBox):
         layout = QVBoxLayout(self)
         layout.setSpacing(8)
         layout.addLayout(row)
+        layout.addWidget(self.fine_tune)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.figures)
         show_message(self.status, "Trains a new model on the enrolled people and the negatives.")
+        context.model_changed.connect(self._offer_fine_tune)
+        self._offer_fine_tune()
+
+    def _offer_fine_tune(self) -> None:
+        """Starting from the current model is possible (and ticked) once there is one."""
+        self.fine_tune.setEnabled(self.context.has_model())
+        self.fine_tune.setChecked(self.context.has_model())
 
     @property
     def running(self) -> bool:
@@ -174,7 +188,8 @@ class TrainBox(QGroupBox):
         self.progress.setVisible(True)
         self.figures.clear()
         show_message(self.status, "Loading TensorFlow and the images…")
-        self.task = _start(self, self._on_trained, jobs.train, self.context.store, self.epochs.value())
+        self.task = _start(self, self._on_trained, jobs.train, self.context.store, self.epochs.value(),
+                           self.fine_tune.isChecked())
 
     def cancel(self) -> None:
         if self.task is not None:
@@ -201,6 +216,7 @@ class TrainBox(QGroupBox):
         self.figures.setText(
             f"<b>Validation</b>: precision {last.val_precision:.3f} · recall {last.val_recall:.3f} · "
             f"accuracy {last.val_accuracy:.3f} · loss {last.val_loss:.3f} (training loss {last.loss:.3f})"
+            + calibration_text(result.calibration, "<br>")
         )
         self.context.check_model()
 
