@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import atomic
 from .enrollment import import_lfw
 from .errors import DatasetError
 from .evaluation import evaluate_scores
@@ -132,9 +133,10 @@ class PersonProtocol:
         for k, crop in enumerate(self._crops(enrolled, salt=1)):
             store.add_image(name, "anchor" if k % 2 == 0 else "positive", crop)
         if self.pretrained:
+            atomic.make_private_dir(store.model_path.parent)
             shutil.copyfile(self.pretrained, store.model_path)
         started = time.monotonic()
-        Trainer(store, replace(self.training, seed=self.seed, fine_tune=self.pretrained is not None)).run()
+        Trainer(store, self._recipe()).run()
         seconds = time.monotonic() - started
 
         impostor_files = [files[0] for files in map(self._images, impostors) if files]
@@ -158,6 +160,9 @@ class PersonProtocol:
         shutil.rmtree(home, ignore_errors=True)
         return trial, deciding, labels
 
+    def _recipe(self) -> TrainingConfig:
+        return replace(self.training, seed=self.seed, fine_tune=self.pretrained is not None)
+
     def _report(self, trials: list[Trial]) -> dict:
         """Each trial, and their means (the protocol's figures)."""
         summary = {key: float(np.mean([getattr(t, key) for t in trials]))
@@ -165,6 +170,6 @@ class PersonProtocol:
                                "validation_eer", "training_seconds")}
         camera = asdict(self.camera) if self.camera else None
         return {"protocol": "person-specific" + (", same camera" if self.camera else ""), "camera": camera,
-                "training": asdict(self.training), "pretrained": str(self.pretrained) if self.pretrained else None,
+                "training": asdict(self._recipe()), "pretrained": str(self.pretrained) if self.pretrained else None,
                 "enrolled": ENROLLED, **summary,
                 "trials": [asdict(t) for t in trials]}
