@@ -26,7 +26,7 @@ from .widgets import label, primary_button, progress_bar, show_message
 from .workers import Task
 
 ARCHIVE_FILTER = "LFW archive (*.tgz *.tar.gz *.tar *.tar.bz2 *.tar.xz);;All files (*)"
-DEFAULT_EPOCHS = 20
+DEFAULT_EPOCHS = 50  # training.TrainingConfig.epochs (not imported here: it loads TensorFlow)
 
 
 def duration(seconds: float) -> str:

@@ -229,3 +229,14 @@ def test_find_cameras_says_what_it_found(open_gui, qtbot):
     window.picker.search()
     qtbot.waitUntil(lambda: "found" in window.statusBar().currentMessage(), timeout=WAIT_MS)
     assert window.picker.combo.itemText(window.picker.combo.currentIndex()) == "Camera 97"
+
+
+def test_the_train_box_offers_the_default_recipe_and_fine_tuning_once_there_is_a_model(open_gui, home):
+    from faceverify.training import TrainingConfig
+
+    box = open_gui(97).enroll_tab.trainer
+    assert box.epochs.value() == TrainingConfig().epochs
+    assert not box.fine_tune.isEnabled() and not box.fine_tune.isChecked()
+    atomic.write_bytes(Store(home).model_path, b"stands for a model")
+    box.context.check_model()
+    assert box.fine_tune.isEnabled() and box.fine_tune.isChecked()
