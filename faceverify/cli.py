@@ -105,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="accuracy, ROC AUC and EER on the validation split or LFW pairs")
     evaluate.add_argument("--pairs", type=Path, help="an LFW pairs file (pairsDevTest.txt, pairs.txt)")
     evaluate.add_argument("--lfw", type=Path, help="the lfw/ folder the pairs refer to")
-    evaluate.add_argument("--threshold", type=_threshold, default=0.5)
+    evaluate.add_argument("--threshold", type=_threshold,
+                          help="detection threshold for accuracy, FAR and FRR (default: the one in force: "
+                          "yours, else the model's calibrated one)")
     evaluate.add_argument("--person-protocol", action="store_true",
                           help="enroll, train and verify LFW people in temporary homes (needs --lfw)")
     evaluate.add_argument("--people", type=Path, help="people file of the protocol (default: peopleDevTrain.txt "
@@ -240,15 +242,16 @@ def _evaluate(store: Store, args: argparse.Namespace) -> int:
     from .evaluation import save_report
     from .protocols import evaluate_lfw_pairs, evaluate_validation
 
+    threshold = args.threshold if args.threshold is not None else store.threshold("detection_threshold")
     if args.person_protocol:
         report, scores, labels, name = _person_protocol(args)
     elif args.pairs or args.lfw:
         if not (args.pairs and args.lfw):
             raise FaceverifyError("--pairs and --lfw go together: the pairs file and the lfw/ folder it refers to")
-        report, scores, labels = evaluate_lfw_pairs(store, args.pairs, args.lfw, args.threshold)
+        report, scores, labels = evaluate_lfw_pairs(store, args.pairs, args.lfw, threshold)
         name = f"lfw_{args.pairs.stem}"
     else:
-        report, scores, labels = evaluate_validation(store, args.threshold)
+        report, scores, labels = evaluate_validation(store, threshold)
         name = "validation"
     json_path, png_path = save_report(report, scores, labels, store.results_dir, name)
     for key, value in report.items():

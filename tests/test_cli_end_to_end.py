@@ -101,8 +101,11 @@ def test_evaluate_on_lfw_pairs_files(lfw_dir, tmp_path, capsys):
     """View 1's one-number header and View 2's ten folds, on a few pairs of each (random, untrained model)."""
     from faceverify.model import make_siamese, save_model
 
+    from faceverify.store import Store
+
     home = tmp_path / "home"
     save_model(make_siamese(), home / "model" / "siamese.keras")
+    Store(home).save_calibration({"detection_threshold": 0.37, "verification_threshold": 0.5})
     data = lfw_dir.parent
     view1 = tmp_path / "pairsDevTest.txt"
     lines = (data / "pairsDevTest.txt").read_text().splitlines()
@@ -114,6 +117,7 @@ def test_evaluate_on_lfw_pairs_files(lfw_dir, tmp_path, capsys):
     code, out, _ = run(capsys, "--home", home, "evaluate", "--pairs", view1, "--lfw", lfw_dir)
     report = json.loads((home / "results" / "lfw_pairsDevTest.json").read_text())
     assert code == 0 and report["n_positive"] == 3 and report["n_negative"] == 3
+    assert report["threshold"] == 0.37  # the model's calibrated threshold, unless --threshold says otherwise
     assert (home / "results" / "lfw_pairsDevTest_roc.png").is_file()
     code, out, _ = run(capsys, "--home", home, "evaluate", "--pairs", view2, "--lfw", lfw_dir.parent)
     report = json.loads((home / "results" / "lfw_pairs.json").read_text())
