@@ -100,7 +100,6 @@ def test_enroll_import_train_verify_identify(lfw_dir, lfw_tgz, tmp_path, capsys)
 def test_evaluate_on_lfw_pairs_files(lfw_dir, tmp_path, capsys):
     """View 1's one-number header and View 2's ten folds, on a few pairs of each (random, untrained model)."""
     from faceverify.model import make_siamese, save_model
-
     from faceverify.store import Store
 
     home = tmp_path / "home"

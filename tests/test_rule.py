@@ -1,9 +1,8 @@
 """Saved thresholds: used when valid, the default otherwise (a hand-edited settings file must not break verify)."""
 from __future__ import annotations
 
-import pytest
-
 import numpy as np
+import pytest
 
 from faceverify.rule import decide, deciding_scores, saved_threshold
 
