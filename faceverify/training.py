@@ -10,7 +10,8 @@ network cannot learn "same camera means same person". After the last epoch the d
 is calibrated on the validation split (its equal-error point) and saved with the model.
 
 The new model replaces the old one only when training completes; until then verification keeps
-using the previous model, and a killed training continues from its last epoch with ``resume``.
+using the previous model, and a killed training continues with ``resume`` from its last checkpoint:
+the first epoch's, then one at most every CHECKPOINT_SECONDS (an epoch can be a few seconds long).
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ VALIDATION_PAIRS = 512  # at most this many validation pairs are scored after ea
 CALIBRATION_NEGATIVES = 10  # generic model: negative pairs per positive pair when the threshold is calibrated
 CALIBRATION_PAIRS = 8192
 CALIBRATION_IMPOSTORS = 300  # enrolled people: validation images of other people verified against each
+CHECKPOINT_SECONDS = 60  # after the first epoch, a checkpoint (~470 MB with Adam's state) at most this often
 LOOK_SHARE = 0.5  # chance that another person's images in a batch get the enrolled person's camera look
 LOOK_SAMPLE = 512  # LFW images the camera look is measured against
 
@@ -185,11 +187,14 @@ class Trainer:
                                       clock.remaining(fraction), result.history[-1] if result.history else None,
                                       validating))
 
+        saved_epochs, saved_at = len(result.history), None
         for epoch in range(len(result.history), config.epochs):
             epoch_start, losses = time.monotonic(), []
             for step, batch in enumerate(self._dataset(data, looks, epoch, steps), start=1):
                 if self.should_stop():
-                    raise TrainingCancelled("Training cancelled; resume continues from the last finished epoch")
+                    if step == 1 and saved_epochs < len(result.history):  # the weights are still the last epoch's
+                        self._checkpoint(manager, result)
+                    raise TrainingCancelled("Training cancelled; resume continues from the last saved epoch")
                 losses.append(float(train_step(batch)))
                 report(epoch, step, losses, step / steps)
             seconds = time.monotonic() - epoch_start
@@ -198,7 +203,10 @@ class Trainer:
             result.history.append(self._epoch_result(scorer, data, validation, epoch, losses, seconds, pairs))
             clock.epoch_done()
             result.pairs_per_second = sum(e.pairs for e in result.history) / sum(e.seconds for e in result.history)
-            self._checkpoint(manager, result)
+            last = epoch == config.epochs - 1  # the model itself is saved next
+            if not last and (saved_at is None or time.monotonic() - saved_at >= CHECKPOINT_SECONDS):
+                self._checkpoint(manager, result)
+                saved_epochs, saved_at = len(result.history), time.monotonic()
             report(epoch, steps, losses, 0.0)
         save_model(model, self.store.model_path)
         result.calibration = self._calibrate(scorer, data)

@@ -223,7 +223,7 @@ class TrainBox(QGroupBox):
     def _on_failed(self, message: str) -> None:
         if self.task and self.task.cancelled():
             show_message(self.status, "Training cancelled. Train again with the same number of epochs to continue "
-                                      "from the last finished epoch.")
+                                      "from the last saved epoch.")
         else:
             show_message(self.status, message, "error")
 
