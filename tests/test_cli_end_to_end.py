@@ -65,12 +65,13 @@ def test_enroll_import_train_verify_identify(lfw_dir, lfw_tgz, tmp_path, capsys)
     assert code == 0 and "trained 1 epochs" in out
     assert (home / "model" / "siamese.keras").is_file()
 
+    calibrated = json.loads((home / "model" / "calibration.json").read_text())["detection_threshold"]
     code, out, _ = run(capsys, "--home", home, "verify", PERSON, held_back, stranger, "--json")
     results = json.loads(out)
     assert [r["image"] for r in results] == [str(held_back), str(stranger)]
     for r in results:
         assert r["person"] == PERSON and r["face_found"] and r["comparisons"] == 10
-        assert r["detection_threshold"] == 0.5 and r["verification_threshold"] == 0.5
+        assert r["detection_threshold"] == calibrated and r["verification_threshold"] == 0.5  # the model's own
         assert r["verified"] == (r["share"] > 0.5) and 0 <= r["mean_score"] <= 1
     assert code == (0 if all(r["verified"] for r in results) else 1)
 
