@@ -168,6 +168,7 @@ class Trainer:
     def run(self, data: PairData | None = None) -> TrainingResult:
         """Train to the last epoch, save the model and its calibrated thresholds, write the history; returns it."""
         config = self.config
+        self._replica_batch()  # a batch that does not split over the devices is an error before anything starts
         data = data or load_pair_data(self.store, config.seed, config.lfw_identities)
         with self.strategy.scope():
             model = load_model(self.store.model_path) if config.fine_tune else make_siamese()
