@@ -32,7 +32,7 @@ from .faces import prepare, read_image
 from .lfw import read_people_file
 from .look import CameraLook
 from .pairs import split_keys
-from .rule import THRESHOLD_SETTINGS, decide, deciding_scores
+from .rule import THRESHOLD_SETTINGS, deciding_scores
 from .store import Store
 from .training import Trainer, TrainingConfig
 from .verifier import Verifier
@@ -147,7 +147,7 @@ class PersonProtocol:
         detection, verification = store.threshold("detection_threshold"), store.threshold("verification_threshold")
 
         def errors(detection: float, verification: float) -> tuple[float, float]:
-            accepted = np.array([decide(name, s, detection, verification, "").verified for s in scores])
+            accepted = deciding_scores(scores, verification) > detection  # exactly the rule's decisions
             return float(np.mean(accepted[labels == 0])), float(np.mean(~accepted[labels == 1]))
 
         deciding = deciding_scores(scores, verification)

@@ -18,7 +18,8 @@ HEAD_ROWS = 256  # rows scored at a time: the |e - g| block stays in cache, no (
 
 
 class Scorer:
-    """Embeddings and head scores of one model; while it trains, scores follow its current weights."""
+    """Embeddings and head scores of one model. Embeddings follow the model's current weights; the head's
+    weights are read once and again after :meth:`refresh` (call it when training has changed them)."""
 
     def __init__(self, model: keras.Model) -> None:
         embedding = embedding_of(model)
@@ -29,6 +30,17 @@ class Scorer:
             autograph=False,  # plain layers, no Python control flow to convert
         )
         self.size = int(embedding.output_shape[-1])
+        self._head_weights: tuple[np.ndarray, np.float32] | None = None
+
+    def refresh(self) -> None:
+        """Read the head's weights again on the next scoring (they changed since the last)."""
+        self._head_weights = None
+
+    def _head(self) -> tuple[np.ndarray, np.float32]:
+        if self._head_weights is None:
+            self._head_weights = (self._classifier.kernel.numpy().reshape(-1).astype(np.float32),
+                                  np.float32(self._classifier.bias.numpy()[0]))
+        return self._head_weights
 
     def embed(self, crops: np.ndarray) -> np.ndarray:
         """Embeddings (N, 4096) of uint8 crops (N, 100, 100, 3), in batched calls of at most EMBED_BATCH."""
@@ -42,8 +54,7 @@ class Scorer:
         Computed a block of rows at a time with numpy's own loops (einsum): no large temporary, and no
         BLAS threads, which on a small machine fight TensorFlow's threads for the same cores.
         """
-        weights = self._classifier.kernel.numpy().reshape(-1).astype(np.float32)
-        bias = self._classifier.bias.numpy()
+        weights, bias = self._head()
         probe = np.asarray(probe, np.float32)
         if probe.ndim == 1:  # a private copy: left as a row of embed()'s output, the scan was measured 3x slower
             probe = probe.copy()
@@ -57,7 +68,7 @@ class Scorer:
             part = block[: stop - start]
             np.abs(np.subtract(first[start:stop], second[start:stop], out=part), out=part)
             logits[start:stop] = np.einsum("ij,j->i", part, weights)
-        logits += np.float32(bias[0])
+        logits += bias
         with np.errstate(over="ignore"):  # exp overflows to inf for very negative logits: the score is 0
             return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32).reshape(shape)
 

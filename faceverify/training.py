@@ -201,6 +201,7 @@ class Trainer:
             seconds = time.monotonic() - epoch_start
             report(epoch, steps, losses, 1.0, validating=True)
             pairs = steps * self._pairs_per_step()
+            scorer.refresh()
             result.history.append(self._epoch_result(scorer, data, validation, epoch, losses, seconds, pairs))
             clock.epoch_done()
             result.pairs_per_second = sum(e.pairs for e in result.history) / sum(e.seconds for e in result.history)
@@ -367,15 +368,19 @@ def calibration_scores(scorer: Scorer, data: PairData, rng: np.random.Generator)
     if not people:
         rows = make_pairs(data, data.validation, rng, CALIBRATION_NEGATIVES)[:CALIBRATION_PAIRS]
         return scorer.pair_scores(data.images, rows), rows[:, 2].astype(bool)
-    values, labels = [], []
+    plans = []  # (genuine probes, impostor probes, gallery) per person
     for person in people:
         genuine = sorted(set(person.anchors + person.positives))
         owner = data.owners[genuine[0]]
         others = [n for n in data.validation.negatives if data.owners[n] != owner]
-        impostors = rng.permutation(others)[:CALIBRATION_IMPOSTORS].tolist()
-        probes = scorer.embed(data.images[genuine + impostors])
-        gallery = scorer.embed(data.images[galleries[person.name]])
-        scores = scorer.head(probes[:, None, :], gallery[None, :, :])
+        plans.append((genuine, rng.permutation(others)[:CALIBRATION_IMPOSTORS].tolist(), galleries[person.name]))
+    used = np.unique(np.concatenate([np.r_[g, i, gallery] for g, i, gallery in plans]).astype(int))
+    embedded = scorer.embed(data.images[used])  # each image once, however many people it serves
+    row = {int(index): k for k, index in enumerate(used)}
+    values, labels = [], []
+    for genuine, impostors, gallery in plans:
+        probes = embedded[[row[i] for i in genuine + impostors]]
+        scores = scorer.head(probes[:, None, :], embedded[[row[i] for i in gallery]][None, :, :])
         values.append(deciding_scores(scores, verification))
         labels.append(np.r_[np.ones(len(genuine), bool), np.zeros(len(impostors), bool)])
     return np.concatenate(values), np.concatenate(labels)

@@ -82,8 +82,7 @@ class Verifier:
         return self._scorer.embed(crops)
 
     def head(self, probe: np.ndarray, gallery: np.ndarray) -> np.ndarray:
-        """Siamese scores of embeddings: one probe against every gallery row, or row by row."""
-        self._ensure_model()
+        """Siamese scores of embeddings (from :meth:`embed`): one probe against every gallery row, or row by row."""
         return self._scorer.head(probe, gallery)
 
     def pair_scores(self, images: np.ndarray, rows: np.ndarray) -> np.ndarray:
