@@ -15,6 +15,7 @@ from faceverify.store import Store
 from . import style
 from .context import AppContext
 from .main_window import MainWindow
+from .qt_compat import leak_problem
 
 
 def application() -> QApplication:
@@ -39,6 +40,10 @@ def open_window(camera: str | None = None, home: Path | None = None) -> MainWind
 def run(camera: str | None = None, home: Path | None = None) -> int:
     """Open the window and run until it is closed; returns the exit status."""
     app = application()
+    problem = leak_problem()
+    if problem:
+        QMessageBox.critical(None, "faceverify", problem)
+        return 1
     try:
         window = open_window(camera, home)
     except (FaceverifyError, OSError, sqlite3.Error) as error:  # a data folder or audit log it cannot use
