@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 import os
 import sqlite3
 import threading
@@ -54,6 +57,18 @@ class AuditEntry:
     id: int | None = None  # set by the log
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file with mode 0600 if it does not exist yet; never open an existing one.
+
+    SQLite gives the -wal and -shm files the database file's mode, so this covers all three. Opening and closing
+    an existing database file here would drop every POSIX lock this process holds on it, those of its other open
+    connections included: another process closing its connection would then think it was the last one, delete the
+    WAL and shared-memory files under them, and their next write fails with "disk I/O error".
+    """
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
+
+
 _COLUMNS = tuple(f.name for f in fields(AuditEntry) if f.name != "id")
 
 
@@ -63,8 +78,7 @@ class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         make_private_dir(self.path.parent)  # owner-only, like every folder of the home
-        # SQLite gives the -wal and -shm files the database file's mode, so creating it 0600 covers all three.
-        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        _create_private(self.path)
         self._lock = threading.Lock()
         self._connection = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
         self._connection.row_factory = sqlite3.Row
@@ -120,3 +134,12 @@ def to_json_dict(entry: AuditEntry) -> dict:
     data = {f.name: getattr(entry, f.name) for f in fields(entry) if f.name != "crop"}
     data["has_crop"] = entry.crop is not None
     return data
+
+
+def to_csv(entries: list[AuditEntry]) -> str:
+    """The entries as CSV with a header row (crops left out: ``has_crop`` says whether one was kept)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[f.name for f in fields(AuditEntry) if f.name != "crop"] + ["has_crop"])
+    writer.writeheader()
+    writer.writerows(to_json_dict(entry) for entry in entries)
+    return out.getvalue()

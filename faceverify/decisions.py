@@ -78,10 +78,12 @@ class Outcome:
 class DecisionService:
     """Runs and logs decisions for one face (``source`` is 'cli' or 'gui'); thread-safe like the verifier."""
 
-    def __init__(self, store: Store, source: str, verifier: Verifier | None = None) -> None:
+    def __init__(self, store: Store, source: str, verifier: Verifier | None = None,
+                 audit: AuditLog | None = None) -> None:
         self.store = store
         self.source = source
         self.verifier = verifier or Verifier(store)
+        self.audit = audit  # a log the caller keeps open (the window's); without one, each record opens the home's
 
     def thresholds(self, detection: float | None = None, verification: float | None = None) -> tuple[float, float]:
         """Thresholds given, else the saved settings, else the model's calibrated ones, else (0.5, 0.5)."""
@@ -116,13 +118,17 @@ class DecisionService:
         """Record an outcome in the audit log (with ``face``'s crop if it failed and the setting is on)."""
         d = outcome.decision
         keep_crop = not outcome.accepted and self.store.load_settings().get("log_failed_crops", False)
+        entry = AuditEntry(
+            kind=outcome.kind, person=outcome.person, verified=outcome.accepted,
+            share=d.share if d else 0.0, mean_score=d.mean_score if d else 0.0,
+            detection_threshold=d.detection_threshold if d else 0.0,
+            verification_threshold=d.verification_threshold if d else 0.0,
+            model_version=d.model_version if d else "", source=self.source, image=outcome.image,
+            crop=encode_png(face.pixels) if keep_crop else None,
+        )
+        if self.audit is not None:
+            self.audit.record(entry)
+            return
         self.store.ensure()
         with AuditLog(self.store.audit_path) as log:
-            log.record(AuditEntry(
-                kind=outcome.kind, person=outcome.person, verified=outcome.accepted,
-                share=d.share if d else 0.0, mean_score=d.mean_score if d else 0.0,
-                detection_threshold=d.detection_threshold if d else 0.0,
-                verification_threshold=d.verification_threshold if d else 0.0,
-                model_version=d.model_version if d else "", source=self.source, image=outcome.image,
-                crop=encode_png(face.pixels) if keep_crop else None,
-            ))
+            log.record(entry)

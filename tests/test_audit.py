@@ -1,16 +1,20 @@
 """The audit log on a real SQLite file: WAL, owner-only files, order, crops, removal, threads, reopening."""
 
+import csv
+import io
 import json
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 
 import cv2
 import numpy as np
 import pytest
 
-from faceverify.audit import AuditEntry, AuditLog, to_json_dict
+from faceverify.audit import AuditEntry, AuditLog, to_csv, to_json_dict
 
 
 def _entry(person: str = "Ada", **changes) -> AuditEntry:
@@ -122,3 +126,30 @@ def test_reopening_keeps_the_rows(tmp_path):
         assert entries[1].crop == _png(4)
         assert second.record(_entry("Linus")) == 3
     assert _mode(path) == 0o600
+
+
+def test_a_second_log_in_this_process_and_another_process_leave_the_first_working(tmp_path):
+    """Opening the file again here must not drop this process's locks: another process closing its connection
+    would then take itself for the last one and delete the WAL under the first log ("disk I/O error")."""
+    path = tmp_path / "audit.sqlite"
+    first = AuditLog(path)
+    first.record(_entry())
+    with AuditLog(path) as second:
+        second.record(_entry("Grace"))
+    other = subprocess.run([sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                            "print(c.execute('SELECT COUNT(*) FROM attempts').fetchone()[0]); c.close()", str(path)],
+                           capture_output=True, text=True, check=True)
+    assert other.stdout.strip() == "2"
+    with AuditLog(path) as third:
+        third.record(_entry("Ada"))
+    first.record(_entry("Grace"))
+    assert [e.person for e in first.recent()] == ["Grace", "Ada", "Grace", "Ada"]
+    first.close()
+
+
+def test_csv_holds_every_field_but_the_crop(tmp_path):
+    entries = [_entry("Ada, Countess", crop=b"png"), _entry("Grace", verified=False)]
+    rows = list(csv.DictReader(io.StringIO(to_csv(entries))))
+    assert [(r["person"], r["verified"], r["has_crop"]) for r in rows] == [("Ada, Countess", "True", "True"),
+                                                                         ("Grace", "False", "False")]
+    assert "crop" not in rows[0]

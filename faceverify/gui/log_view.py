@@ -1,22 +1,28 @@
-"""The Log tab: the latest verification attempts from the audit log, newest first."""
+"""The Log tab: the latest verification attempts from the audit log, newest first, filtered, exportable as CSV."""
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
+from pathlib import Path
 
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-from faceverify.audit import AuditEntry
+from faceverify import atomic
+from faceverify.audit import AuditEntry, to_csv
 
 from . import style
 from .context import AppContext
 from .tables import Table
-from .widgets import label
+from .widgets import label, show_message
 
 RECENT = 200
 HEADERS = ["Time", "Person", "Result", "Positive share", "Mean score", "Thresholds (det. / ver.)", "Source",
            "Crop kept", "Model"]
 RESULT_COLUMN = HEADERS.index("Result")
+EMPTY = "No verification attempts yet.\nEach one made in the Verify tab is recorded here."
+ANYONE, ANY_RESULT = "Everyone", "Any result"
+RESULTS = {ANY_RESULT: None, "Verified": True, "Not verified": False}
 
 
 def local_time(iso: str) -> str:
@@ -27,12 +33,23 @@ def local_time(iso: str) -> str:
         return iso
 
 
+def model_date(version: str) -> str:
+    """The model a version names, as "trained <date time>" where the version holds the file's time (see
+    Store.model_version: inode-mtime-size in hex); other versions are shown as they are."""
+    parts = version.split("-")
+    try:
+        stamp = int(parts[1], 16) / 1e9 if len(parts) == 3 else None
+    except ValueError:
+        stamp = None
+    return f"trained {datetime.fromtimestamp(stamp):%Y-%m-%d %H:%M}" if stamp else version
+
+
 def row(entry: AuditEntry) -> list[str]:
     return [
         local_time(entry.time), entry.person, "VERIFIED" if entry.verified else "NOT VERIFIED",
         f"{entry.share:.0%}", f"{entry.mean_score:.3f}",
         f"{entry.detection_threshold:.2f} / {entry.verification_threshold:.2f}",
-        f"{entry.source} · {entry.image}", "yes" if entry.crop else "", entry.model_version,
+        f"{entry.source} · {entry.image}", "yes" if entry.crop else "", model_date(entry.model_version),
     ]
 
 
@@ -42,13 +59,29 @@ class LogView(QWidget):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self.table = Table(HEADERS, "No verification attempts yet.\nEach one made in the Verify tab is recorded here.")
+        self.entries: list[AuditEntry] = []  # those shown, after the filters
+        self.table = Table(HEADERS, EMPTY)
+        self.person = QComboBox(toolTip="Show the attempts of one person only")
+        self.result = QComboBox(toolTip="Show verified or rejected attempts only")
+        self.result.addItems(list(RESULTS))
+        for box in (self.person, self.result):
+            box.currentIndexChanged.connect(self.refresh)
+        self.export_button = QPushButton("Export CSV…", toolTip="Save the attempts shown as a spreadsheet (CSV)")
+        self.export_button.clicked.connect(self.export)
+        self.error = label(role="error")
+        self.error.hide()
+        bar = QHBoxLayout()
+        bar.addWidget(label(f"Recent attempts (the latest {RECENT})", "heading"), 1)
+        for widget in (self.person, self.result, self.export_button):
+            bar.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
         layout.setSpacing(12)
-        layout.addWidget(label(f"Recent attempts (the latest {RECENT})", "heading"))
+        layout.addLayout(bar)
+        layout.addWidget(self.error)
         layout.addWidget(self.table, 1)
         context.audit_changed.connect(self._on_audit_changed)
+        context.people_changed.connect(self._on_audit_changed)
         self.refresh()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -60,11 +93,52 @@ class LogView(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        entries = self.context.audit.recent(RECENT)
-        self.table.fill([row(entry) for entry in entries])
-        for index, entry in enumerate(entries):
+        """Read the log again; an error reading it is shown as such, never as an empty log."""
+        try:
+            entries = self.context.audit.recent(RECENT)
+        except sqlite3.Error as error:
+            self.entries = []
+            self.table.fill([])
+            self.table.placeholder = "The log could not be read."
+            show_message(self.error, f"The audit log could not be read: {error}. Nothing was lost; "
+                                     "close other programs that use it, then switch tabs to try again.", "error")
+            self.error.show()
+            self.export_button.setEnabled(False)
+            return
+        self.error.hide()
+        self.table.placeholder = EMPTY
+        self._offer_people(sorted({entry.person for entry in entries}))
+        person = self.person.currentText()
+        verified = RESULTS[self.result.currentText()]
+        self.entries = [e for e in entries if person in (ANYONE, e.person) and verified in (None, e.verified)]
+        self.table.fill([row(entry) for entry in self.entries])
+        self.export_button.setEnabled(bool(self.entries))
+        for index, entry in enumerate(self.entries):
             result = self.table.item(index, RESULT_COLUMN)
             result.setForeground(QColor(style.SUCCESS if entry.verified else style.DANGER))
             font = result.font()
             font.setBold(True)
             result.setFont(font)
+
+    def _offer_people(self, names: list[str]) -> None:
+        """The person filter's choices: everyone, and each person in the log (the choice is kept)."""
+        current = self.person.currentText() or ANYONE
+        blocked = self.person.blockSignals(True)
+        self.person.clear()
+        self.person.addItems([ANYONE, *names])
+        self.person.setCurrentText(current if current in names else ANYONE)
+        self.person.blockSignals(blocked)
+
+    def export(self, path: str | None = None) -> Path | None:
+        """Write the attempts shown as CSV (asks where unless ``path`` is given); returns the file written."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export the log", "faceverify-log.csv", "CSV files (*.csv)")
+        if not path:
+            return None
+        try:
+            atomic.write_text(Path(path), to_csv(self.entries))
+        except OSError as error:
+            show_message(self.error, f"The log could not be exported: {error}", "error")
+            self.error.show()
+            return None
+        return Path(path)
