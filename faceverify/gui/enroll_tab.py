@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from faceverify.enrollment import EnrollResult
 from faceverify.errors import InvalidNameError
+from faceverify.readiness import plural
 from faceverify.store import ROLES, validate_name
 
 from . import jobs
@@ -175,6 +176,7 @@ class EnrollTab(QWidget):
         self.person.addItems([p.name for p in self.context.store.people()])
         self.person.setCurrentText(current)
         self.person.blockSignals(False)
+        self._show_known()
 
     def _on_name_changed(self, text: str) -> None:
         for widget in self.lists.values():
@@ -187,12 +189,20 @@ class EnrollTab(QWidget):
         if name is None:
             self._show_counts()
             return
-        known = self.context.store.has_person(name)
-        show_message(self.name_message, "Enrolled person." if known else "New person: the first capture creates them.")
+        self._show_known()
         task = Task(jobs.load_images, self.context.store, name)
         task.succeeded.connect(self._show_images)
         task.start()
         self._show_counts()
+
+    def _show_known(self) -> None:
+        """Say whether the valid name typed is someone enrolled or a new person (stays true after a capture)."""
+        try:
+            name = validate_name(self.person.currentText())
+        except InvalidNameError:
+            return  # the reason is already shown
+        known = self.context.store.has_person(name)
+        show_message(self.name_message, "Enrolled person." if known else "New person: the first capture creates them.")
 
     def _show_images(self, result: tuple[str, dict[str, list[tuple[Path, np.ndarray]]]]) -> None:
         name, images = result
@@ -220,7 +230,7 @@ class EnrollTab(QWidget):
             return
         count = self.burst_size.value() if self.burst.isChecked() else 1
         self._set_capturing(True)
-        show_message(self.capture_message, f"Capturing {count} {role}{'s' if count > 1 else ''}…")
+        show_message(self.capture_message, f"Capturing {plural(count, role)}…")
         self.busy_task = Task(jobs.capture, self.context, name, role, count)
         self.busy_task.progressed.connect(self._on_captured)
         self.busy_task.succeeded.connect(self._on_capture_done)
@@ -237,7 +247,7 @@ class EnrollTab(QWidget):
 
     def _on_capture_done(self, stored: int) -> None:
         if stored:
-            show_message(self.capture_message, f"Captured {stored} image{'s' if stored > 1 else ''}.", "ok")
+            show_message(self.capture_message, f"Captured {plural(stored, 'image')}.", "ok")
         emit(self.context.people_changed)
 
     def _on_capture_failed(self, message: str) -> None:
@@ -260,7 +270,7 @@ class EnrollTab(QWidget):
                 widget.remove(item)
                 removed += 1
         if removed:
-            show_message(self.capture_message, f"Removed {removed} image{'s' if removed > 1 else ''}.")
+            show_message(self.capture_message, f"Removed {plural(removed, 'image')}.")
             self._show_counts()
             emit(self.context.people_changed)
 
@@ -283,9 +293,11 @@ class EnrollTab(QWidget):
         self.busy_task.start()
 
     def _on_folder_enrolled(self, result: EnrollResult) -> None:
-        notes = [f"{n} {what}" for n, what in ((result.without_face, "without a detected face"),
-                                                (len(result.skipped), "unreadable files skipped")) if n]
-        text = f"Added {result.added['anchor']} anchors and {result.added['positive']} positives"
+        notes = [text for n, text in ((result.without_face, f"{plural(result.without_face, 'image')} without a "
+                                                             "detected face"),
+                                      (len(result.skipped), f"{plural(len(result.skipped), 'unreadable file')} "
+                                                            "skipped")) if n]
+        text = f"Added {plural(result.added['anchor'], 'anchor')} and {plural(result.added['positive'], 'positive')}"
         show_message(self.capture_message, text + (f" ({', '.join(notes)})." if notes else "."), "ok")
         emit(self.context.people_changed)
         self._on_name_changed(self.person.currentText())

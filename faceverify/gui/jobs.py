@@ -119,13 +119,15 @@ def import_negatives(task: Task, store: Store, source: Path) -> ImportResult:
     return import_lfw(store, source, on_progress=progress)
 
 
-def train(task: Task, store: Store, epochs: int, fine_tune: bool = False) -> TrainingResult:
-    """Train a new model (from the current one if ``fine_tune``), reporting training.Progress after every step;
-    cancelling raises TrainingCancelled."""
+def train(task: Task, store: Store, epochs: int, fine_tune: bool = False, resume: bool = False) -> TrainingResult:
+    """Train a new model (from the current one if ``fine_tune``), or continue the interrupted training (``resume``),
+    reporting training.Progress after every step; cancelling raises TrainingCancelled."""
     from faceverify.training import Trainer, TrainingConfig
 
-    config = TrainingConfig(epochs=epochs, fine_tune=fine_tune)
-    return Trainer(store, config, on_progress=task.report, should_stop=task.cancelled).run()
+    callbacks = {"on_progress": task.report, "should_stop": task.cancelled}
+    if resume:
+        return Trainer.resume(store, **callbacks).run()
+    return Trainer(store, TrainingConfig(epochs=epochs, fine_tune=fine_tune), **callbacks).run()
 
 
 def remove_person(task: Task, context: AppContext, name: str) -> int:

@@ -4,11 +4,13 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
+from faceverify.readiness import MIN_PAIR_IMAGES
+
 from . import jobs
 from .context import AppContext
 from .qt_compat import emit
 from .tables import Table
-from .widgets import MIN_PAIR_IMAGES, label, show_message
+from .widgets import label, show_message
 from .workers import Task
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceverify.enrollment import ImportResult
+from faceverify.readiness import discard_interrupted, interrupted_training, judge_model, plural, training_blocker
 from faceverify.rule import calibration_text
 
 from . import jobs
@@ -87,7 +89,8 @@ class NegativesBox(QGroupBox):
         task.start()
 
     def _show_count(self, count: int) -> None:
-        self.count.setText(f"{count:,} negative images" if count else "No negatives yet")
+        if self.task is None:  # during an import the count would be stale
+            self.count.setText(plural(count, "negative image") if count else "No negatives yet")
 
     def import_archive(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "LFW archive", "", ARCHIVE_FILTER)
@@ -105,6 +108,7 @@ class NegativesBox(QGroupBox):
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         show_message(self.status, f"Reading {source.name}…")
+        self.count.setText("Importing negatives…")
         self.task = _start(self, self._on_imported, jobs.import_negatives, self.context.store, source)
 
     def cancel(self) -> None:
@@ -134,19 +138,27 @@ class NegativesBox(QGroupBox):
         self.import_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.progress.setVisible(False)
+        self.refresh()
 
 
 FINE_TUNE_TIP = ("Keep what the current model learned (for example a generic model trained on LFW people) and "
                  "adapt it to the enrolled people: better and faster than starting from scratch")
 
+
 class TrainBox(QGroupBox):
-    """Train: epochs, progress (epoch, loss, validation precision and recall, time left), Cancel, final figures."""
+    """Train: epochs, progress (epoch, loss, validation precision and recall, time left), Cancel, the new model's
+    judgement; Train is disabled, with the reason, until there is something to train on; an interrupted training can
+    be resumed or discarded. The options are remembered and locked while a training runs."""
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__("3 · Train", parent)
         self.context = context
         self.task: Task | None = None
-        self.epochs = QSpinBox(minimum=1, maximum=1000, value=DEFAULT_EPOCHS, suffix=" epochs")
+        self.epochs = QSpinBox(minimum=1, maximum=1000, toolTip="How many times training goes over the images")
+        self.epochs.valueChanged.connect(self._name_epochs)
+        saved = context.setting("train_epochs", DEFAULT_EPOCHS)
+        self.epochs.setValue(saved if isinstance(saved, int) and not isinstance(saved, bool) else DEFAULT_EPOCHS)
+        self._name_epochs(self.epochs.value())
         self.fine_tune = QCheckBox("Start from the current model", toolTip=FINE_TUNE_TIP)
         self.train_button = primary_button("Train")
         self.train_button.clicked.connect(self.train)
@@ -154,8 +166,11 @@ class TrainBox(QGroupBox):
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = progress_bar(1000)
         self.progress.hide()
+        self.blocker = label(role="hint")
         self.status = label(role="hint")
         self.figures = label(role="hint")
+        self.figures.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.interrupted = self._make_interrupted_row()
         row = QHBoxLayout()
         row.addWidget(self.epochs)
         row.addWidget(self.train_button)
@@ -165,31 +180,79 @@ class TrainBox(QGroupBox):
         layout.setSpacing(8)
         layout.addLayout(row)
         layout.addWidget(self.fine_tune)
+        layout.addWidget(self.blocker)
+        layout.addWidget(self.interrupted)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.figures)
-        show_message(self.status, "Trains a new model on the enrolled people and the negatives.")
-        context.model_changed.connect(self._offer_fine_tune)
-        self._offer_fine_tune()
+        for signal in (context.people_changed, context.negatives_changed, context.model_changed):
+            signal.connect(self.refresh)
+        self.refresh()
 
-    def _offer_fine_tune(self) -> None:
-        """Starting from the current model is possible (and ticked) once there is one."""
-        self.fine_tune.setEnabled(self.context.has_model())
-        self.fine_tune.setChecked(self.context.has_model())
+    def _make_interrupted_row(self) -> QWidget:
+        row = QWidget()
+        self.interrupted_text = label(role="hint")
+        self.resume_button = QPushButton("Resume", toolTip="Continue the unfinished training from its last epoch")
+        self.resume_button.clicked.connect(self.resume)
+        self.discard_button = QPushButton("Discard", toolTip="Delete the unfinished training to free the space")
+        self.discard_button.clicked.connect(self.discard)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.interrupted_text, 1)
+        layout.addWidget(self.resume_button)
+        layout.addWidget(self.discard_button)
+        return row
+
+    def _name_epochs(self, value: int) -> None:
+        self.epochs.setSuffix(" epoch" if value == 1 else " epochs")
 
     @property
     def running(self) -> bool:
         return self.task is not None
 
-    def train(self) -> None:
-        self.train_button.setEnabled(False)
+    def refresh(self) -> None:
+        """Enable what can be done now and say why the rest cannot (nothing changes while a training runs)."""
+        if self.running:
+            return
+        blocker = training_blocker(self.context.store)
+        self.train_button.setEnabled(blocker is None)
+        self.train_button.setToolTip(blocker or "Train a new model on the enrolled people and the negatives")
+        show_message(self.blocker, blocker or "")
+        self.blocker.setVisible(blocker is not None)
+        has_model = self.context.has_model()
+        self.fine_tune.setEnabled(has_model)
+        self.fine_tune.setChecked(has_model and bool(self.context.setting("train_fine_tune", True)))
+        self.epochs.setEnabled(True)
+        interrupted = interrupted_training(self.context.store)
+        self.interrupted.setVisible(interrupted is not None)
+        if interrupted:
+            self.interrupted_text.setText(interrupted.describe())
+            self.resume_button.setEnabled(blocker is None)
+
+    def train(self, resume: bool = False) -> None:
+        """Train with the options shown (remembered for next time), or resume the interrupted training."""
+        if not resume:
+            self.context.store.save_settings(train_epochs=self.epochs.value(),
+                                             train_fine_tune=self.fine_tune.isChecked())
+        for widget in (self.train_button, self.epochs, self.fine_tune):
+            widget.setEnabled(False)
+        self.interrupted.hide()
+        self.blocker.hide()
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.figures.clear()
         show_message(self.status, "Loading TensorFlow and the images…")
         self.task = _start(self, self._on_trained, jobs.train, self.context.store, self.epochs.value(),
-                           self.fine_tune.isChecked())
+                           self.fine_tune.isChecked(), resume)
+
+    def resume(self) -> None:
+        self.train(resume=True)
+
+    def discard(self) -> None:
+        discard_interrupted(self.context.store)
+        show_message(self.status, "The unfinished training was deleted.")
+        self.refresh()
 
     def cancel(self) -> None:
         if self.task is not None:
@@ -199,22 +262,20 @@ class TrainBox(QGroupBox):
     def _on_progress(self, progress) -> None:  # training.Progress (not imported: TensorFlow)
         done = (progress.epoch - 1 + progress.step / max(progress.steps, 1)) / progress.epochs
         self.progress.setValue(round(done * 1000))
-        where = "validating" if progress.validating else f"step {progress.step} of {progress.steps}"
-        lines = [f"<b>Epoch {progress.epoch} of {progress.epochs}</b> · {where} · loss {progress.loss:.3f}",
+        where = "checking the model" if progress.validating else f"step {progress.step} of {progress.steps}"
+        lines = [f"<b>Epoch {progress.epoch} of {progress.epochs}</b> · {where}",
                  f"About {duration(progress.remaining)} left"]
-        if progress.last_epoch:
-            lines.append(f"After epoch {progress.last_epoch.epoch}: validation precision "
-                         f"{progress.last_epoch.val_precision:.2f} · recall {progress.last_epoch.val_recall:.2f}")
         show_message(self.status, "<br>".join(lines), rich=True)
 
     def _on_trained(self, result) -> None:  # training.TrainingResult
         last = result.history[-1]
         seconds = sum(epoch.seconds for epoch in result.history)
-        epochs = len(result.history)
-        show_message(self.status, f"Trained {epochs} epoch{'s' if epochs != 1 else ''} in {duration(seconds)}. "
-                                  "Verify uses the new model now.", "ok")
+        judgement = judge_model(result.calibration)
+        use = "Verify uses it now." if judgement.usable else "Verify uses it now, but its answers cannot be trusted."
+        show_message(self.status, f"Trained {plural(len(result.history), 'epoch')} in {duration(seconds)}. "
+                                  f"{judgement.text} {use}", "ok" if judgement.usable else "error")
         self.figures.setText(
-            f"<b>Validation</b>: precision {last.val_precision:.3f} · recall {last.val_recall:.3f} · "
+            f"Details: validation precision {last.val_precision:.3f} · recall {last.val_recall:.3f} · "
             f"accuracy {last.val_accuracy:.3f} · loss {last.val_loss:.3f} (training loss {last.loss:.3f})"
             + calibration_text(result.calibration, "<br>")
         )
@@ -222,13 +283,12 @@ class TrainBox(QGroupBox):
 
     def _on_failed(self, message: str) -> None:
         if self.task and self.task.cancelled():
-            show_message(self.status, "Training cancelled. Train again with the same number of epochs to continue "
-                                      "from the last saved epoch.")
+            show_message(self.status, "Training cancelled. The model in use has not changed.")
         else:
             show_message(self.status, message, "error")
 
     def _on_finished(self) -> None:
         self.task = None
-        self.train_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.progress.setVisible(False)
+        self.refresh()

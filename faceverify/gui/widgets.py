@@ -15,12 +15,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceverify.readiness import steps_done
+
 from . import style
 from .context import AppContext
 from .qt_compat import emit
 
 SIDE_WIDTH = 420  # the column of controls beside a camera view
-MIN_PAIR_IMAGES = 2  # training needs at least this many anchors and positives of a person
 
 
 def view_with_side_panel(owner: QWidget, main: QWidget | QLayout, boxes: list[QWidget]) -> None:
@@ -140,14 +141,9 @@ class GettingStarted(QFrame):
         layout.addWidget(button, 0, Qt.AlignLeft)
         self.refresh()
 
-    def steps_done(self) -> tuple[bool, bool, bool]:
-        people = self.context.store.people()
-        enrolled = any(p.anchors >= MIN_PAIR_IMAGES and p.positives >= MIN_PAIR_IMAGES for p in people)
-        negatives = self.context.store.negatives_dir.is_dir() and any(self.context.store.negatives_dir.iterdir())
-        return enrolled, negatives, self.context.has_model()
-
     def refresh(self) -> None:
-        for number, (mark, done) in enumerate(zip(self.marks, self.steps_done(), strict=True), start=1):
+        done_steps = steps_done(self.context.store)
+        for number, (mark, done) in enumerate(zip(self.marks, done_steps, strict=True), start=1):
             mark.setText("✓" if done else str(number))
             colour, text = (style.SUCCESS, "white") if done else ("#e5e7eb", style.TEXT)
             mark.setStyleSheet(f"background:{colour}; color:{text}; border-radius:14px; font-weight:700;")

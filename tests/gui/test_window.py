@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from faceverify import atomic
 from faceverify.audit import AuditEntry, AuditLog
-from faceverify.gui import screenshots
+from faceverify.gui import app, qt_compat, screenshots
+from faceverify.gui.qt_compat import emit
 from faceverify.store import Store
 
 from .conftest import face_video
@@ -194,7 +195,9 @@ def test_main_opens_the_window_without_loading_tensorflow(home):
     script = f"""
 import sys
 from PySide6.QtCore import QTimer
+from faceverify.gui import qt_compat
 from faceverify.gui.app import application, main
+qt_compat._STEALS_NONE = False  # lives 1.5 s, too short for the leak to matter (refusing it has its own test)
 app = application()
 QTimer.singleShot(1500, app.closeAllWindows)
 status = main(["--camera", "97", "--home", {str(home)!r}])
@@ -208,6 +211,25 @@ print("status", status, "heavy", heavy, "windows", len(app.topLevelWidgets()))
     assert Store(home).load_settings()["camera"] == 97
 
 
+def test_main_refuses_a_pyside6_that_loses_references_to_none(home, monkeypatch):
+    shown = []
+    monkeypatch.setattr(qt_compat, "_STEALS_NONE", True)
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: shown.append(text))
+    assert app.main(["--camera", "97", "--home", str(home)]) == 1
+    assert len(shown) == 1 and "Reinstall faceverify" in shown[0]
+    assert not Store(home).settings_path.exists(), "nothing was opened"
+
+
+def test_new_person_message_goes_once_they_exist(open_gui, home):
+    window = open_gui(97)
+    tab = window.enroll_tab
+    tab.person.setEditText("Ada")
+    assert tab.name_message.text() == "New person: the first capture creates them."
+    _enroll_fake(home, "Ada", images=1)
+    emit(window.context.people_changed)
+    assert tab.name_message.text() == "Enrolled person."
+
+
 def test_lfw_import_shows_progress_and_the_count(open_gui, qtbot, tmp_path, lfw_dir):
     for person in ("Aaron_Eckhart", "Abba_Eban", "Adam_Sandler"):
         (tmp_path / "lfw" / person).mkdir(parents=True)
@@ -217,6 +239,7 @@ def test_lfw_import_shows_progress_and_the_count(open_gui, qtbot, tmp_path, lfw_
     box = window.enroll_tab.negatives
     qtbot.waitUntil(lambda: box.count.text() == "No negatives yet", timeout=WAIT_MS)
     box.start_import(tmp_path / "lfw")
+    assert box.count.text() == "Importing negatives…", "no stale 'No negatives yet' during the import"
     qtbot.waitUntil(lambda: box.task is None, timeout=WAIT_MS)
     assert box.status.text().startswith("Added "), box.status.text()
     qtbot.waitUntil(lambda: box.count.text().endswith("negative images"), timeout=WAIT_MS)

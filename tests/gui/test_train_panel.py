@@ -1,0 +1,82 @@
+"""The Train box: disabled with the reason until there is something to train on, options locked while training and
+remembered, an interrupted training offered for resuming or discarding, and a useless model called so."""
+import json
+import threading
+from types import SimpleNamespace
+
+from PySide6.QtCore import Qt
+
+from conftest import make_small_store
+from faceverify.errors import FaceverifyError
+from faceverify.gui import jobs
+from faceverify.gui.qt_compat import emit
+from faceverify.store import Store
+
+
+def _calibration(eer: float) -> dict:
+    return {"detection_threshold": 0.5, "validation": {"eer": eer, "n_positive": 8, "n_negative": 59}}
+
+
+
+def test_train_is_disabled_with_the_reason_until_there_is_something_to_train_on(open_gui, home):
+    window = open_gui(97)
+    box = window.enroll_tab.trainer
+    window.show_enroll()
+    assert not box.train_button.isEnabled()
+    assert box.blocker.isVisible() and "Enroll someone first" in box.blocker.text()
+    assert box.blocker.text() == box.train_button.toolTip()
+    make_small_store(home)
+    emit(window.context.people_changed)
+    assert box.train_button.isEnabled() and not box.blocker.isVisible()
+
+
+def test_epochs_read_right_and_the_options_are_locked_while_training_and_remembered(open_gui, qtbot, home,
+                                                                                    monkeypatch):
+    make_small_store(home)
+    started = threading.Event()
+
+    def training(task, store, epochs, fine_tune, resume):  # stands in for minutes of TensorFlow
+        started.set()
+        while not task.cancelled():
+            threading.Event().wait(0.01)
+        raise FaceverifyError("cancelled")
+
+    monkeypatch.setattr(jobs, "train", training)
+    window = open_gui(97)
+    box = window.enroll_tab.trainer
+    box.epochs.setValue(1)
+    assert box.epochs.text() == "1 epoch"
+    box.epochs.setValue(7)
+    assert box.epochs.text() == "7 epochs"
+    qtbot.mouseClick(box.train_button, Qt.LeftButton)
+    assert started.wait(10)
+    assert not box.epochs.isEnabled() and not box.train_button.isEnabled() and box.cancel_button.isEnabled()
+    box.cancel()
+    qtbot.waitUntil(lambda: not box.running, timeout=10_000)
+    assert "Training cancelled" in box.status.text() and box.epochs.isEnabled()
+    window.close()
+    assert open_gui(97).enroll_tab.trainer.epochs.value() == 7
+
+
+def test_an_interrupted_training_can_be_discarded(open_gui, home):
+    store = make_small_store(home)
+    store.checkpoints_dir.mkdir()
+    (store.checkpoints_dir / "training.json").write_text(json.dumps(
+        {"config": {"epochs": 50}, "history": [{}, {}], "checkpoint": "ckpt-1", "pairs_per_second": 1.0}))
+    window = open_gui(97)
+    window.show_enroll()
+    box = window.enroll_tab.trainer
+    assert box.interrupted.isVisible() and "2 of 50 epochs done" in box.interrupted_text.text()
+    assert box.resume_button.isEnabled()
+    box.discard_button.click()
+    assert not box.interrupted.isVisible() and not Store(home).checkpoints_dir.exists()
+
+
+def test_a_model_near_chance_is_reported_as_not_usable(open_gui, home):
+    window = open_gui(97)
+    box = window.enroll_tab.trainer
+    epoch = SimpleNamespace(seconds=30.0, val_precision=0.5, val_recall=0.5, val_accuracy=0.5, val_loss=0.69, loss=0.69)
+    box._on_trained(SimpleNamespace(history=[epoch], calibration=_calibration(0.5)))
+    text = box.status.text()
+    assert text.startswith("Trained 1 epoch in 30 s.") and "not usable" in text and "cannot be trusted" in text
+    assert box.status.property("role") == "error"
