@@ -80,10 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     lfw.add_argument("--people", type=Path, metavar="FILE",
                      help="import only the people listed in this file (e.g. peopleDevTrain.txt)")
 
-    people = commands.add_parser("people", help="list enrolled people, or remove one")
+    people = commands.add_parser("people", help="list enrolled people; remove, export or import one")
     people_commands = people.add_subparsers(dest="people_command", metavar="ACTION")
     remove = people_commands.add_parser("remove", help="delete a person's images, embeddings and logged crops")
     remove.add_argument("name")
+    export = people_commands.add_parser("export", help="write a person's enrollment to one archive (zip)")
+    export.add_argument("name")
+    export.add_argument("file", type=Path)
+    import_ = people_commands.add_parser("import", help="add the person in an archive made by export")
+    import_.add_argument("file", type=Path)
 
     train = commands.add_parser("train", help="train the Siamese model on the enrolled people and negatives")
     train.add_argument("--epochs", type=_positive_int, default=50)
@@ -190,6 +195,8 @@ def _import_lfw(store: Store, args: argparse.Namespace) -> int:
 
 
 def _people(store: Store, args: argparse.Namespace) -> int:
+    if args.people_command in ("export", "import"):
+        return _transfer(store, args)
     if args.people_command == "remove":
         from .audit import AuditLog
 
@@ -207,6 +214,19 @@ def _people(store: Store, args: argparse.Namespace) -> int:
     if not people:
         print("nobody enrolled yet: faceverify enroll NAME --from PATH")
     print(f"{store.negative_count()} negative images", file=sys.stderr)
+    return EXIT_OK
+
+
+def _transfer(store: Store, args: argparse.Namespace) -> int:
+    from .transfer import export_person, import_person
+
+    if args.people_command == "export":
+        done = export_person(store, args.name, args.file)
+        print(f"exported {done.name}: {done.anchors} anchors, {done.positives} positives to {args.file}")
+    else:
+        done = import_person(store.ensure(), args.file)
+        print(f"imported {done.name}: {done.anchors} anchors, {done.positives} positives "
+              f"({done.already_there} already there)")
     return EXIT_OK
 
 

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import html
+import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +25,10 @@ from .widgets import GettingStarted, ThresholdSlider, label, primary_button, pro
 from .workers import Task
 
 LIVE_INTERVAL_MS = 150  # pause between two live scores, leaving the CPU to the camera
+RESULT_MS = 5000  # a result is shown this long, then the banner goes back to idle
+FACE_GONE_S = 1.0  # a result is cleared once the detector has seen no face for this long
+WATCH_MS = 250  # how often a shown result checks that its face is still there
+IDLE_TEXT = "Choose a person and press Verify (Enter)"
 SAVE_DELAY_MS = 400  # thresholds are saved this long after the slider stops moving
 
 DETECTION_TIP = "A comparison counts as positive when its score is above this"
@@ -46,6 +52,13 @@ class VerifyTab(QWidget):
         self._live_verdict: bool | None = None
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self._save_thresholds)
+        self._expiry = QTimer(self, singleShot=True, interval=RESULT_MS)
+        self._expiry.timeout.connect(self.clear_result)
+        self._watch = QTimer(self, interval=WATCH_MS)  # runs while a result is shown
+        self._watch.timeout.connect(self._check_face)
+        self._no_face_since: float | None = None
+        self._source = context.feed.source
+        context.feed.state_changed.connect(self._on_camera_state)
 
         view_with_side_panel(self, self.view, [self.guide, self._make_verify_box(), self._make_result_box(),
                                                self._make_threshold_box()])
@@ -59,9 +72,12 @@ class VerifyTab(QWidget):
         self.verify_box = QGroupBox("Verify")
         self.person = QComboBox(toolTip="The person to verify")
         self.person.currentTextChanged.connect(self._on_person_changed)
-        self.verify_button = primary_button("Verify", big=True)
+        self.verify_button = primary_button("Verify  (Enter)", big=True)
         self.verify_button.setToolTip(f"Compare the next {jobs.BURST_FRAMES} frames with the person's images")
         self.verify_button.clicked.connect(self.verify)
+        for key in (Qt.Key_Return, Qt.Key_Enter):
+            QShortcut(QKeySequence(key), self, activated=self.verify_button.animateClick,
+                      context=Qt.WidgetWithChildrenShortcut)
         self.live = QCheckBox("Live mode: score continuously")
         self.live.toggled.connect(self._on_live_toggled)
         self.meter = progress_bar()
@@ -90,7 +106,7 @@ class VerifyTab(QWidget):
         layout.setSpacing(12)
         layout.addWidget(self.banner)
         layout.addLayout(form)
-        self._show_banner("idle", "Choose a person and press Verify")
+        self._show_banner("idle", IDLE_TEXT)
         return self.result_box
 
     def _make_threshold_box(self) -> QGroupBox:
@@ -145,6 +161,38 @@ class VerifyTab(QWidget):
         self.banner.setText(text)
         style.set_property(self.banner, "state", state)
 
+    # -- a result expires ----------------------------------------------------------------------------------------
+    def _hold_result(self) -> None:
+        """Keep the result shown for RESULT_MS at most, and only while a face is in front of the camera."""
+        self._no_face_since = None
+        self._expiry.start()
+        self._watch.start()
+
+    def clear_result(self) -> None:
+        """Back to idle: the result no longer describes who is in front of the camera."""
+        self._expiry.stop()
+        self._watch.stop()
+        if self.banner.property("state") in ("yes", "no", "error"):
+            self._show_banner("idle", "Live mode is on: see the meter" if self.live.isChecked() else IDLE_TEXT)
+            for value in self.details.values():
+                value.clear()
+
+    def _check_face(self) -> None:
+        _, detection = self.context.feed.latest()
+        if detection is not None and detection.face.box is not None:
+            self._no_face_since = None
+        elif self._no_face_since is None:
+            self._no_face_since = time.monotonic()
+        elif time.monotonic() - self._no_face_since >= FACE_GONE_S:
+            self.clear_result()
+
+    def _on_camera_state(self) -> None:
+        """Another camera, or none: what was verified on the old one no longer holds."""
+        feed = self.context.feed
+        if feed.source != self._source or not feed.live:
+            self._source = feed.source
+            self.clear_result()
+
     # -- verify ------------------------------------------------------------------------------------------------
     def verify(self) -> None:
         name = self.person.currentText()
@@ -161,7 +209,7 @@ class VerifyTab(QWidget):
         task.start()
 
     def _verify_done(self) -> None:
-        self.verify_button.setEnabled(True)
+        self.verify_button.setEnabled(not self.live.isChecked())
 
     def _show_outcome(self, outcome: jobs.VerifyOutcome) -> None:
         decision = outcome.decision
@@ -181,17 +229,23 @@ class VerifyTab(QWidget):
         }
         for key, value in values.items():
             self.details[key].setText(value)
+        self._hold_result()
         emit(self.context.audit_changed)
 
     def _show_error(self, message: str) -> None:
         self._show_banner("error", message)
         for value in self.details.values():
             value.clear()
+        self._expiry.start()
 
     # -- live mode ------------------------------------------------------------------------------------------------
     def _on_live_toggled(self, on: bool) -> None:
+        """Live mode verifies continuously: the meter takes the banner's place, and Verify waits until it is off."""
         for widget in (self.meter, self.meter_label):
             widget.setVisible(on)
+        self.verify_button.setEnabled(not on)
+        self.clear_result()
+        self._show_banner("idle", "Live mode is on: see the meter" if on else IDLE_TEXT)
         self._live_verdict = None
         self._show_meter(0, "Waiting for a face…", "")
         if on:
