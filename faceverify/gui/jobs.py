@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from faceverify import transfer
 from faceverify.camera import list_devices
 from faceverify.enrollment import EnrollResult, ImportResult, enroll, import_lfw
 from faceverify.errors import FaceverifyError
 from faceverify.store import ROLES, Store, read_crop, validate_name
+from faceverify.transfer import Transferred
 
 from .context import AppContext
 from .workers import Task
@@ -49,6 +51,11 @@ class Capture:
 
 def find_cameras(task: Task) -> list[int]:
     return list_devices()
+
+
+def load_model(task: Task, context: AppContext) -> None:
+    """Load TensorFlow and the current model (a ModelError, say for a damaged file, is shown when verifying)."""
+    context.decisions()
 
 
 def verify_burst(task: Task, context: AppContext, name: str, detection: float, verification: float) -> VerifyOutcome:
@@ -128,6 +135,14 @@ def train(task: Task, store: Store, epochs: int, fine_tune: bool = False, resume
     if resume:
         return Trainer.resume(store, **callbacks).run()
     return Trainer(store, TrainingConfig(epochs=epochs, fine_tune=fine_tune), **callbacks).run()
+
+
+def export_person(task: Task, store: Store, name: str, path: Path) -> Transferred:
+    return transfer.export_person(store, name, path)
+
+
+def import_person(task: Task, store: Store, path: Path) -> Transferred:
+    return transfer.import_person(store, path)
 
 
 def remove_person(task: Task, context: AppContext, name: str) -> int:

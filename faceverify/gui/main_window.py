@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QToolBar
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSizePolicy, QTabWidget, QToolBar, QWidget
 
+from . import jobs
 from .camera_picker import CameraPicker
 from .camera_view import CameraView
 from .context import AppContext
 from .enroll_tab import EnrollTab
 from .log_view import LogView
+from .operator_lock import LockButton, OperatorLock
 from .people_view import PeopleView
 from .verify_tab import VerifyTab
 from .workers import Task
@@ -26,12 +28,18 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.context = context
         self.setWindowTitle("faceverify")
-        self.resize(1280, 820)
+        self._fit_screen()
 
         self.picker = CameraPicker(context)
         self.picker.notice.connect(self._notice)
+        self.lock = OperatorLock(context, self)
+        self.lock_button = LockButton(self.lock)
         toolbar = QToolBar("Camera", movable=False)
-        toolbar.addWidget(self.picker)
+        self.picker_action = toolbar.addWidget(self.picker)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addWidget(self.lock_button)
         self.addToolBar(toolbar)
 
         self.verify_tab = VerifyTab(context)
@@ -43,6 +51,8 @@ class MainWindow(QMainWindow):
                               (self.people_view, "People"), (self.log_view, "Log")):
             self.tabs.addTab(widget, title)
         self.setCentralWidget(self.tabs)
+        self.tabs.currentChanged.connect(self._on_tab)
+        QShortcut(QKeySequence("Ctrl+Q"), self, activated=self.close)
         self.verify_tab.go_enroll.connect(self.show_enroll)
         self.people_view.enroll.connect(self.show_enroll)
         for view in (self.verify_tab.view, self.enroll_tab.view):
@@ -59,9 +69,40 @@ class MainWindow(QMainWindow):
         self._status_timer.timeout.connect(self._show_camera)
         self._status_timer.start()
         self._show_model()
+        context.model_changed.connect(self._load_model)
+        self._load_model()
 
+        self.lock.changed.connect(self._apply_lock)
+        self._apply_lock()
         context.use_camera(camera)
         self.picker.find_devices()
+
+    def _fit_screen(self) -> None:
+        """Open at 1280x820, or smaller on a smaller screen (a 1366x768 laptop keeps its panel and title bar)."""
+        screen = self.screen().availableGeometry()
+        self.resize(min(1280, screen.width()), min(820, screen.height() - 40))
+
+    def _load_model(self) -> None:
+        """Load TensorFlow and the model in the background, so that the first Verify is as quick as the next."""
+        if self.context.has_model():
+            task = Task(jobs.load_model, self.context)
+            task.succeeded.connect(self._show_model)
+            task.failed.connect(self._model_failed)
+            task.start()
+
+    def _apply_lock(self) -> None:
+        """Locked: only the Verify tab, without its operator controls, and no camera chooser."""
+        unlocked = self.lock.unlocked
+        for widget in (self.enroll_tab, self.people_view, self.log_view):
+            self.tabs.setTabVisible(self.tabs.indexOf(widget), unlocked)
+        self.picker_action.setVisible(unlocked)
+        self.verify_tab.set_operator(unlocked)
+        if not unlocked:
+            self.tabs.setCurrentWidget(self.verify_tab)
+
+    def _on_tab(self) -> None:
+        if self.tabs.currentWidget() is self.enroll_tab:
+            self.enroll_tab.person.setFocus()
 
     def _connect_view(self, view: CameraView) -> None:
         view.choose_camera.connect(self.picker.choose)
@@ -69,7 +110,9 @@ class MainWindow(QMainWindow):
         view.retry.connect(self.context.feed.retry)
 
     def show_enroll(self, name: str = "") -> None:
-        """Switch to Enroll & Train, with ``name`` chosen if given."""
+        """Switch to Enroll & Train, with ``name`` chosen if given (asking for the operator's password if locked)."""
+        if not self.lock.unlocked and not self.lock_button.ask_unlock():
+            return
         if name:
             self.enroll_tab.person.setCurrentText(name)
         self.tabs.setCurrentWidget(self.enroll_tab)
@@ -86,7 +129,11 @@ class MainWindow(QMainWindow):
 
     def _show_model(self) -> None:
         label = self.context.model_label()
-        self.model_status.setText(f"Model {label}" if label else "No model yet")
+        loading = "" if self.context.verifier_loaded else " (loading…)"
+        self.model_status.setText(f"Model {label}{loading}" if label else "No model yet")
+
+    def _model_failed(self, message: str) -> None:
+        self.model_status.setText(f"Model {self.context.model_label()}: cannot be used ({message})")
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         trainer = self.enroll_tab.trainer

@@ -1,10 +1,14 @@
 """The People tab: who is enrolled, how many images each has; open one in Enroll, or remove one for good."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from collections.abc import Callable
+from pathlib import Path
 
-from faceverify.readiness import MIN_PAIR_IMAGES
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QMessageBox, QPushButton, QVBoxLayout, QWidget
+
+from faceverify.readiness import MIN_PAIR_IMAGES, plural
+from faceverify.transfer import Transferred
 
 from . import jobs
 from .context import AppContext
@@ -12,6 +16,12 @@ from .qt_compat import emit
 from .tables import Table
 from .widgets import label, show_message
 from .workers import Task
+
+ARCHIVE_FILTER = "Enrollment archives (*.zip);;All files (*)"
+
+
+def _images(done: Transferred) -> str:
+    return f"{plural(done.anchors, 'anchor')} and {plural(done.positives, 'positive')}"
 
 
 class PeopleView(QWidget):
@@ -30,11 +40,16 @@ class PeopleView(QWidget):
         self.open_button.clicked.connect(self.open_selected)
         self.remove_button = QPushButton("Remove…", enabled=False, toolTip="Delete the person's images and log entries")
         self.remove_button.clicked.connect(self.remove_selected)
+        self.export_button = QPushButton("Export…", enabled=False,
+                                         toolTip="Save the person's images in one file, to enroll them elsewhere")
+        self.export_button.clicked.connect(self.export_selected)
+        self.import_button = QPushButton("Import…", toolTip="Add a person from a file made by Export")
+        self.import_button.clicked.connect(self.import_file)
         self.message = label(role="hint")
         buttons = QHBoxLayout()
         buttons.addWidget(self.message, 1)
-        buttons.addWidget(self.open_button)
-        buttons.addWidget(self.remove_button)
+        for button in (self.import_button, self.export_button, self.open_button, self.remove_button):
+            buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
         layout.setSpacing(12)
@@ -58,7 +73,7 @@ class PeopleView(QWidget):
         return self.table.cell(rows[0].row(), 0) if rows else None
 
     def _on_selection(self) -> None:
-        for button in (self.open_button, self.remove_button):
+        for button in (self.open_button, self.remove_button, self.export_button):
             button.setEnabled(self.selected() is not None)
 
     def open_selected(self) -> None:
@@ -84,6 +99,35 @@ class PeopleView(QWidget):
         task.succeeded.connect(self._on_removed)
         task.failed.connect(self._on_failed)
         task.start()
+
+    def export_selected(self, path: str | None = None) -> None:
+        """Write the selected person's enrollment to one archive (asks where unless ``path`` is given)."""
+        name = self.selected()
+        if name and path is None:
+            path, _ = QFileDialog.getSaveFileName(self, f"Export {name}", f"{name}.zip", ARCHIVE_FILTER)
+        if name and path:
+            self._run(jobs.export_person, self._on_exported, name, Path(path))
+
+    def import_file(self, path: str | None = None) -> None:
+        """Add the person in an archive made by Export (asks which unless ``path`` is given)."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Import a person", "", ARCHIVE_FILTER)
+        if path:
+            self._run(jobs.import_person, self._on_imported, Path(path))
+
+    def _run(self, job: Callable[..., Transferred], done: Callable[[Transferred], None], *args: object) -> None:
+        task = Task(job, self.context.store, *args)
+        task.succeeded.connect(done)
+        task.failed.connect(self._on_failed)
+        task.start()
+
+    def _on_exported(self, done: Transferred) -> None:
+        show_message(self.message, f"Exported {done.name}: {_images(done)}.", "ok")
+
+    def _on_imported(self, done: Transferred) -> None:
+        again = f" ({plural(done.already_there, 'image')} already there)" if done.already_there else ""
+        show_message(self.message, f"Imported {done.name}: {_images(done)}{again}.", "ok")
+        emit(self.context.people_changed)
 
     def _on_removed(self, entries: int) -> None:
         show_message(self.message, f"Removed, with {entries} audit log entr{'y' if entries == 1 else 'ies'}.", "ok")

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -21,7 +20,8 @@ from . import jobs, style
 from .camera_view import CameraView
 from .context import AppContext
 from .qt_compat import emit
-from .widgets import GettingStarted, ThresholdSlider, label, primary_button, progress_bar, view_with_side_panel
+from .threshold_box import ThresholdBox
+from .widgets import GettingStarted, label, primary_button, progress_bar, view_with_side_panel
 from .workers import Task
 
 LIVE_INTERVAL_MS = 150  # pause between two live scores, leaving the CPU to the camera
@@ -29,11 +29,6 @@ RESULT_MS = 5000  # a result is shown this long, then the banner goes back to id
 FACE_GONE_S = 1.0  # a result is cleared once the detector has seen no face for this long
 WATCH_MS = 250  # how often a shown result checks that its face is still there
 IDLE_TEXT = "Choose a person and press Verify (Enter)"
-SAVE_DELAY_MS = 400  # thresholds are saved this long after the slider stops moving
-
-DETECTION_TIP = "A comparison counts as positive when its score is above this"
-VERIFICATION_TIP = "VERIFIED when the share of positive comparisons is above this"
-MODEL_THRESHOLDS_TIP = "Go back to the thresholds calibrated for this model when it was trained"
 
 
 class VerifyTab(QWidget):
@@ -50,8 +45,6 @@ class VerifyTab(QWidget):
         self._live_busy = False
         self.live_scores = 0  # live results shown so far
         self._live_verdict: bool | None = None
-        self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
-        self._save_timer.timeout.connect(self._save_thresholds)
         self._expiry = QTimer(self, singleShot=True, interval=RESULT_MS)
         self._expiry.timeout.connect(self.clear_result)
         self._watch = QTimer(self, interval=WATCH_MS)  # runs while a result is shown
@@ -60,8 +53,11 @@ class VerifyTab(QWidget):
         self._source = context.feed.source
         context.feed.state_changed.connect(self._on_camera_state)
 
+        self.thresholds = ThresholdBox(context)
+        self.detection, self.verification = self.thresholds.detection, self.thresholds.verification
+        self.model_thresholds = self.thresholds.model_thresholds
         view_with_side_panel(self, self.view, [self.guide, self._make_verify_box(), self._make_result_box(),
-                                               self._make_threshold_box()])
+                                               self.thresholds])
 
         for signal in (context.people_changed, context.model_changed, context.negatives_changed):
             signal.connect(self.refresh)
@@ -109,22 +105,6 @@ class VerifyTab(QWidget):
         self._show_banner("idle", IDLE_TEXT)
         return self.result_box
 
-    def _make_threshold_box(self) -> QGroupBox:
-        box = QGroupBox("Thresholds")
-        self.detection = ThresholdSlider("Detection", DETECTION_TIP, self.context.threshold("detection_threshold"))
-        self.verification = ThresholdSlider("Verification", VERIFICATION_TIP,
-                                            self.context.threshold("verification_threshold"))
-        self.model_thresholds = QPushButton("Use the model's thresholds", toolTip=MODEL_THRESHOLDS_TIP)
-        self.model_thresholds.clicked.connect(self._use_model_thresholds)
-        layout = QVBoxLayout(box)
-        for slider in (self.detection, self.verification):
-            slider.changed.connect(self._save_timer.start)
-            layout.addWidget(slider)
-        layout.addWidget(label("Higher thresholds reject more: fewer false accepts, more false rejects.", "hint"))
-        layout.addWidget(self.model_thresholds, 0, Qt.AlignLeft)
-        self.context.model_changed.connect(self._show_thresholds)
-        return box
-
     # -- state ----------------------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Re-read people and readiness; show the first-run guide until there is someone to verify and a model."""
@@ -142,19 +122,13 @@ class VerifyTab(QWidget):
         if not ready:
             self.live.setChecked(False)
 
-    def _show_thresholds(self) -> None:
-        """Show the thresholds in force: after a training, the new model's calibrated ones."""
-        self._save_timer.stop()
-        self.detection.set_value(self.context.threshold("detection_threshold"))
-        self.verification.set_value(self.context.threshold("verification_threshold"))
-
-    def _use_model_thresholds(self) -> None:
-        self.context.store.save_settings(detection_threshold=None, verification_threshold=None)
-        self._show_thresholds()
-
-    def _save_thresholds(self) -> None:
-        self.context.store.save_settings(detection_threshold=self.detection.value(),
-                                         verification_threshold=self.verification.value())
+    def set_operator(self, unlocked: bool) -> None:
+        """The end user sees the camera, the person, Verify and the result; thresholds and live mode are the
+        operator's."""
+        if not unlocked:
+            self.live.setChecked(False)
+        self.thresholds.setVisible(unlocked)
+        self.live.setVisible(unlocked)
 
     def _show_banner(self, state: str, text: str, rich: bool = False) -> None:
         self.banner.setTextFormat(Qt.RichText if rich else Qt.PlainText)
