@@ -6,6 +6,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from faceverify.camera import parse_source
@@ -17,12 +18,16 @@ from .context import AppContext
 from .main_window import MainWindow
 from .qt_compat import leak_problem
 
+ICON = Path(__file__).resolve().parents[2] / "assets" / "faceverify.png"  # also named by assets/faceverify.desktop
+
 
 def application() -> QApplication:
     """The QApplication, created if there is none yet, in faceverify's style."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     if app.applicationName() != "faceverify":
         app.setApplicationName("faceverify")
+        app.setDesktopFileName("faceverify")
+        app.setWindowIcon(QIcon(str(ICON)))
         style.apply(app)
     return app
 

@@ -81,8 +81,10 @@ class CameraPicker(QWidget):
             self.context.use_camera(path)
 
     def enter_source(self) -> None:
+        current = self.context.feed.source
         text, ok = QInputDialog.getText(self, "Camera source",
-                                        "Stream URL, video file, or image pattern (frames/%04d.jpg):")
+                                        "Stream URL, video file, or image pattern (frames/%04d.jpg):",
+                                        text="" if current is None else str(current))
         if ok and text.strip():
             self.context.use_camera(parse_source(text))
 

@@ -49,6 +49,11 @@ QLabel#banner[state="busy"] {{ background: #dbeafe; color: {ACCENT}; font-size: 
 QLabel#banner[state="yes"] {{ background: {SUCCESS}; }}
 QLabel#banner[state="no"] {{ background: {DANGER}; }}
 QLabel#banner[state="error"] {{ background: #fef3c7; color: {WARNING}; font-size: 12pt; font-weight: 600; }}
+QScrollArea, QWidget#side {{ background: transparent; }}
+QPushButton:focus, QComboBox:focus, QLineEdit:focus, QSpinBox:focus, QCheckBox:focus, QSlider:focus {{
+    outline: none; border: 2px solid {ACCENT}; }}
+QCheckBox:focus {{ border-radius: 4px; padding: 2px; }}
+QTabBar::tab:focus {{ text-decoration: underline; }}
 QFrame#card {{ background: white; border: 1px solid {BORDER}; border-radius: 10px; }}
 QFrame#overlay {{ background: rgba(17, 24, 39, 215); border: 1px solid #374151; border-radius: 12px; }}
 QFrame#overlay QLabel {{ color: #f9fafb; }}

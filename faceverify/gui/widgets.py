@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -25,15 +26,20 @@ SIDE_WIDTH = 420  # the column of controls beside a camera view
 
 
 def view_with_side_panel(owner: QWidget, main: QWidget | QLayout, boxes: list[QWidget]) -> None:
-    """Lay ``owner`` out as the tabs do: ``main`` (the camera) on the left, a fixed column of ``boxes`` beside it."""
+    """Lay ``owner`` out as the tabs do: ``main`` (the camera) on the left, a fixed column of ``boxes`` beside it
+    (scrolling where the window is too low for it)."""
     panel = QVBoxLayout()
     panel.setSpacing(12)
     for box in boxes:
         panel.addWidget(box)
     panel.addStretch(1)
-    side = QWidget()
+    side = QWidget(objectName="side")
     side.setFixedWidth(SIDE_WIDTH)
     side.setLayout(panel)
+    scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.NoFrame)  # a small screen scrolls, never clips
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    scroll.setWidget(side)
+    scroll.setFixedWidth(SIDE_WIDTH + scroll.verticalScrollBar().sizeHint().width())
     layout = QHBoxLayout(owner)
     layout.setContentsMargins(16, 16, 16, 16)
     layout.setSpacing(16)
@@ -41,7 +47,7 @@ def view_with_side_panel(owner: QWidget, main: QWidget | QLayout, boxes: list[QW
         layout.addLayout(main, 1)
     else:
         layout.addWidget(main, 1)
-    layout.addWidget(side)
+    layout.addWidget(scroll)
 
 
 def label(text: str = "", role: str | None = None, wrap: bool = True) -> QLabel:

@@ -263,3 +263,34 @@ def test_the_train_box_offers_the_default_recipe_and_fine_tuning_once_there_is_a
     atomic.write_bytes(Store(home).model_path, b"stands for a model")
     box.context.check_model()
     assert box.fine_tune.isEnabled() and box.fine_tune.isChecked()
+
+
+def test_the_source_dialog_starts_with_the_current_source(open_gui, monkeypatch):
+    window = open_gui(97)
+    offered = []
+
+    def get_text(parent, title, prompt, text=""):
+        offered.append(text)
+        return "", False
+
+    monkeypatch.setattr("faceverify.gui.camera_picker.QInputDialog.getText", get_text)
+    window.picker.enter_source()
+    assert offered == ["97"]
+
+
+def test_the_window_fits_a_1366_by_768_screen_and_ctrl_q_quits(open_gui, qtbot):
+    window = open_gui(97)
+    for tab in (window.verify_tab, window.enroll_tab, window.people_view, window.log_view):
+        window.tabs.setCurrentWidget(tab)
+        hint = window.minimumSizeHint()
+        assert hint.width() <= 1366 and hint.height() <= 768 - 70, (tab, hint)  # title bar and panel: 70 px
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key_Q, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT_MS)
+
+
+def test_the_window_has_the_app_icon(open_gui):
+    window = open_gui(97)
+    assert app.ICON.is_file() and not window.windowIcon().isNull()
+    assert "Icon=faceverify" in (app.ICON.parent / "faceverify.desktop").read_text()
