@@ -17,6 +17,7 @@ from faceverify.enrollment import EnrollResult, ImportResult, enroll, import_lfw
 from faceverify.errors import FaceverifyError
 from faceverify.store import ROLES, Store, read_crop, validate_name
 from faceverify.transfer import Transferred
+from faceverify.verdicts import VerdictLog
 
 from .context import AppContext
 from .workers import Task
@@ -38,6 +39,7 @@ class VerifyOutcome:
     seconds: float
     frames: int
     faces_found: int
+    logged: bool = True  # live mode logs changes of decision only
 
 
 @dataclass(frozen=True)
@@ -68,17 +70,18 @@ def verify_burst(task: Task, context: AppContext, name: str, detection: float, v
 
 
 def score_live(task: Task, context: AppContext, name: str, detection: float, verification: float,
-               previous: bool | None) -> VerifyOutcome | None:
-    """Score the next frame (None when it holds no face). Only a verdict that differs from ``previous`` is logged."""
+               verdicts: VerdictLog) -> VerifyOutcome | None:
+    """Score the next frame (None when it holds no face); logged only when ``verdicts`` says the decision changed."""
     decisions = context.decisions()
     started = time.monotonic()
     faces = context.feed.next_faces(1)
     if not faces[0].face_found:
         return None
     outcome = decisions.decide(faces, "camera", name, detection, verification, log=False)
-    if outcome.decision.verified != previous:
+    logged = verdicts.changed(outcome.decision.verified)
+    if logged:
         decisions.log(outcome, faces[0])
-    return VerifyOutcome(outcome.decision, time.monotonic() - started, 1, 1)
+    return VerifyOutcome(outcome.decision, time.monotonic() - started, 1, 1, logged)
 
 
 def capture(task: Task, context: AppContext, name: str, role: str, count: int) -> int:

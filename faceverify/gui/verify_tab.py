@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceverify.verdicts import VerdictLog
+
 from . import jobs, style
 from .camera_view import CameraView
 from .context import AppContext
@@ -44,7 +46,7 @@ class VerifyTab(QWidget):
         self.guide.go.connect(self.go_enroll)
         self._live_busy = False
         self.live_scores = 0  # live results shown so far
-        self._live_verdict: bool | None = None
+        self._verdicts = VerdictLog()  # live mode's: one log row per change of decision
         self._expiry = QTimer(self, singleShot=True, interval=RESULT_MS)
         self._expiry.timeout.connect(self.clear_result)
         self._watch = QTimer(self, interval=WATCH_MS)  # runs while a result is shown
@@ -220,13 +222,13 @@ class VerifyTab(QWidget):
         self.verify_button.setEnabled(not on)
         self.clear_result()
         self._show_banner("idle", "Live mode is on: see the meter" if on else IDLE_TEXT)
-        self._live_verdict = None
+        self._verdicts = VerdictLog()
         self._show_meter(0, "Waiting for a face…", "")
         if on:
             self._live_next()
 
     def _on_person_changed(self) -> None:
-        self._live_verdict = None  # the next live verdict is about someone else: log it
+        self._verdicts = VerdictLog()  # the next live verdict is about someone else: log it
 
     def _live_next(self) -> None:
         """Score the newest frame; frames that arrive meanwhile are dropped, never queued."""
@@ -235,7 +237,7 @@ class VerifyTab(QWidget):
             return
         self._live_busy = True
         task = Task(jobs.score_live, self.context, name, self.detection.value(), self.verification.value(),
-                    self._live_verdict)
+                    self._verdicts)
         task.succeeded.connect(self._show_live)
         task.failed.connect(self._live_failed)
         task.finished.connect(self._live_done)
@@ -251,8 +253,7 @@ class VerifyTab(QWidget):
             self._show_meter(0, "No face in view", "")
             return
         decision = outcome.decision
-        if decision.verified != self._live_verdict:
-            self._live_verdict = decision.verified
+        if outcome.logged:
             emit(self.context.audit_changed)
         verdict = "VERIFIED" if decision.verified else "NOT VERIFIED"
         self._show_meter(decision.mean_score, f"<b>{verdict}</b> · score {decision.mean_score:.2f} · "

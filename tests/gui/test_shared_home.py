@@ -45,6 +45,21 @@ def test_cli_commands_beside_the_window_then_verify_in_the_window(open_gui, qtbo
     assert window.log_view.table.rowCount() == 3
 
 
+def test_live_mode_logs_one_row_per_change_of_decision(open_gui, qtbot, tmp_path, home, lfw_dir):
+    store = Store(home).ensure()
+    enroll(store, "Colin_Powell", lfw_images("Colin_Powell", 4))
+    save_random_model(store.model_path)
+    window = open_gui(face_video(lfw_dir, tmp_path / "face.avi"))
+    tab = window.verify_tab
+    tab.person.setCurrentText("Colin_Powell")
+    tab.live.setChecked(True)
+    qtbot.waitUntil(lambda: tab.live_scores >= 8, timeout=VERIFY_MS)
+    tab.live.setChecked(False)
+    entries = window.context.audit.recent()
+    changes = sum(a.verified != b.verified for a, b in zip(entries, entries[1:]))
+    assert 1 <= len(entries) == changes + 1 < tab.live_scores, (len(entries), tab.live_scores)
+
+
 def test_a_log_that_cannot_be_read_is_shown_as_an_error(open_gui, qtbot, monkeypatch):
     window = open_gui(97)
     audit = window.context.audit
