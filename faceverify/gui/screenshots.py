@@ -1,7 +1,9 @@
 """Save a PNG of each tab: ``python -m faceverify.gui.screenshots OUTDIR [--camera SOURCE] [--home DIR]
-[--person NAME] [--verify]``.
+[--person NAME] [--verify] [--train EPOCHS] [--locked PASSWORD]``.
 
-With ``--verify`` the Verify tab is shot after a verification of ``--person`` (which needs a trained model).
+With ``--verify`` the Verify tab is shot after a verification of ``--person`` (which needs a trained model); with
+``--train`` after a training in the window (the Enroll & Train tab shows its judgement of the new model); with
+``--locked`` the end user's view is shot too, locked with PASSWORD (set as the operator's if there is none yet).
 Runs without a display when QT_QPA_PLATFORM=offscreen.
 """
 from __future__ import annotations
@@ -17,6 +19,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from .app import open_window
 from .main_window import MainWindow
 
+SIZE = (1280, 800)  # logical pixels, whatever the screen
 SETTLE_S = 0.5  # events processed after switching tabs, so that the view shows fresh frames
 
 
@@ -32,6 +35,12 @@ def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
     return True
 
 
+def save(window: MainWindow, path: Path) -> Path:
+    if not window.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+    return path
+
+
 def shoot(window: MainWindow, folder: Path) -> list[Path]:
     """Save every tab of ``window`` as ``folder/<n>-<tab>.png``; returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -40,11 +49,17 @@ def shoot(window: MainWindow, folder: Path) -> list[Path]:
         window.tabs.setCurrentIndex(index)
         wait_until(lambda: False, SETTLE_S)
         slug = window.tabs.tabText(index).replace("&&", "and").replace(" ", "-").lower()
-        path = folder / f"{index + 1}-{slug}.png"
-        if not window.grab().save(str(path)):
-            raise OSError(f"could not write {path}")
-        saved.append(path)
+        saved.append(save(window, folder / f"{index + 1}-{slug}.png"))
     return saved
+
+
+def train(window: MainWindow, epochs: int) -> None:
+    """Train in the window, as an operator would, and wait for the end."""
+    window.show_enroll()
+    trainer = window.enroll_tab.trainer
+    trainer.epochs.setValue(epochs)
+    trainer.train()
+    wait_until(lambda: not trainer.running, 3600)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,10 +69,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, metavar="DIR")
     parser.add_argument("--person", help="the person chosen in the Verify and Enroll tabs")
     parser.add_argument("--verify", action="store_true", help="verify --person before the shots")
+    parser.add_argument("--train", type=int, metavar="EPOCHS", help="train in the window before the shots")
+    parser.add_argument("--locked", metavar="PASSWORD", help="also shoot the end user's view, locked with PASSWORD")
     args = parser.parse_args(argv)
 
     window = open_window(args.camera, args.home)
+    window.resize(*SIZE)  # the same shots on any screen (the offscreen one is 800x600)
     wait_until(lambda: window.verify_tab.view.frames_shown >= 10, 15)
+    if args.locked:  # the operator's view first
+        if not window.lock.has_password():
+            window.lock.set_password(args.locked)
+        window.lock.unlock(args.locked)
+    if args.train:
+        train(window, args.train)
     if args.person:
         window.verify_tab.person.setCurrentText(args.person)
         window.enroll_tab.person.setCurrentText(args.person)
@@ -66,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(lambda: window.verify_tab.verify_button.isEnabled(), 120)
     for path in shoot(window, args.outdir):
         print(path)
+    if args.locked:
+        window.lock.lock()
+        wait_until(lambda: False, SETTLE_S)
+        print(save(window, args.outdir / "5-end-user-view.png"))
     window.close()
     return 0
 

@@ -231,9 +231,9 @@ class TrainBox(QGroupBox):
 
     def train(self, resume: bool = False) -> None:
         """Train with the options shown (remembered for next time), or resume the interrupted training."""
-        if not resume:
-            self.context.store.save_settings(train_epochs=self.epochs.value(),
-                                             train_fine_tune=self.fine_tune.isChecked())
+        if not resume:  # remembered; starting from a model only where there was one to start from
+            fine_tune = self.fine_tune.isChecked() if self.fine_tune.isEnabled() else None
+            self.context.store.save_settings(train_epochs=self.epochs.value(), train_fine_tune=fine_tune)
         for widget in (self.train_button, self.epochs, self.fine_tune):
             widget.setEnabled(False)
         self.interrupted.hide()
