@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +29,17 @@ def build(home: Path, person: str = "Colin_Powell", images: int = 40, negatives:
     import_lfw(store, lfw, people=set(others))
     Trainer(store, TrainingConfig(epochs=epochs, steps_per_epoch=steps_per_epoch)).run()
     return store
+
+
+def model_home(home: Path | None, prefix: str) -> tuple[Path, tempfile.TemporaryDirectory | None]:
+    """``home`` if it holds a model; else a temporary home with a tiny model trained in it, and its handle (keep it:
+    the folder is removed when the handle goes)."""
+    if home is not None and Store(home).model_path.is_file():
+        return home, None
+    scratch = tempfile.TemporaryDirectory(prefix=prefix)
+    print(f"Training a tiny model in {scratch.name} ...", flush=True)
+    build(Path(scratch.name), images=10, negatives=12, epochs=1, steps_per_epoch=5)
+    return Path(scratch.name), scratch
 
 
 def main() -> int:

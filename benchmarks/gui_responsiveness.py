@@ -14,17 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from demo_home import build
+from demo_home import model_home
+from live_window import open_live
 from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
-
-from faceverify.gui.app import open_window
-from faceverify.gui.screenshots import wait_until
-from faceverify.store import Store
 
 VIDEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "asl_book.mkv"
 TICK_MS = 5
@@ -69,25 +65,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
 
-    home = Path(args.home) if args.home else None
-    if home is None or not Store(home).model_path.is_file():
-        scratch = tempfile.TemporaryDirectory(prefix="faceverify-bench-")  # removed at exit
-        home = Path(scratch.name)
-        print(f"Training a tiny model in {home} ...", flush=True)
-        build(home, images=10, negatives=12, epochs=1, steps_per_epoch=5)
+    home, scratch = model_home(Path(args.home) if args.home else None, "faceverify-bench-")  # noqa: F841 (kept until exit)
 
     TimedApplication(sys.argv[:1])
-    window = open_window(args.camera, home)
+    window = open_live(args.camera, home, args.person)
+    if window is None:
+        return 1
     tab = window.verify_tab
-    if not wait_until(lambda: tab.view.frames_shown >= 10, 20):
-        print(f"No frames from {args.camera}: {window.context.feed.message}")
-        return 1
-    if args.person:
-        tab.person.setCurrentText(args.person)
-    tab.live.setChecked(True)
-    if not wait_until(lambda: tab.live_scores > 0, 120):
-        print(f"Live mode gave no result in 2 minutes: {tab.banner.text()}")
-        return 1
 
     meter = BlockMeter()
     frames, scores, started = tab.view.frames_shown, tab.live_scores, time.monotonic()

@@ -14,18 +14,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import PySide6
-from demo_home import build
+from demo_home import model_home
+from live_window import open_live
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
-
-from faceverify.gui.app import open_window
-from faceverify.gui.screenshots import wait_until
-from faceverify.store import Store
 
 VIDEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "asl_book.mkv"
 
@@ -44,23 +40,13 @@ def main() -> int:
     parser.add_argument("--every", type=float, default=60.0, help="seconds between two report lines")
     args = parser.parse_args()
 
-    home = Path(args.home) if args.home else None
-    if home is None or not Store(home).model_path.is_file():
-        scratch = tempfile.TemporaryDirectory(prefix="faceverify-soak-")  # removed at exit
-        home = Path(scratch.name)
-        print(f"Training a tiny model in {home} ...", flush=True)
-        build(home, images=10, negatives=12, epochs=1, steps_per_epoch=5)
+    home, scratch = model_home(Path(args.home) if args.home else None, "faceverify-soak-")  # noqa: F841 (kept until exit)
 
     QApplication(sys.argv[:1])
-    window = open_window(args.camera, home)
+    window = open_live(args.camera, home)
+    if window is None:
+        return 1
     tab = window.verify_tab
-    if not wait_until(lambda: tab.view.frames_shown >= 10, 30):
-        print(f"No frames from {args.camera}: {window.context.feed.message}")
-        return 1
-    tab.live.setChecked(True)
-    if not wait_until(lambda: tab.live_scores > 0, 180):
-        print(f"Live mode gave no result in 3 minutes: {tab.meter_label.text()}")
-        return 1
 
     print(f"Python {sys.version.split()[0]}, PySide6 {PySide6.__version__}, camera {args.camera}, "
           f"live mode on for {args.minutes:g} min", flush=True)
