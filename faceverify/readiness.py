@@ -85,6 +85,17 @@ def judge_model(calibration: dict | None) -> Judgement:
     return Judgement(True, f"The new model is good. {wrong}.")
 
 
+def model_warning(calibration: dict) -> str | None:
+    """What the Verify tab says about a model in use judged not usable (None when it is usable or unjudged)."""
+    validation = calibration.get("validation") if isinstance(calibration, dict) else None
+    if not isinstance(validation, dict) or not isinstance(validation.get("eer"), (int, float)):
+        return None
+    if validation["eer"] < UNUSABLE_EER:
+        return None
+    return (f"The model in use cannot be trusted: on images it did not train on it was wrong about "
+            f"{validation['eer']:.0%} of the time. Results below mean little until a better model is trained.")
+
+
 def plural(count: int, noun: str) -> str:
     """"1 epoch", "2 epochs", "1,000 images"."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -7,6 +7,7 @@ from faceverify.readiness import (
     discard_interrupted,
     interrupted_training,
     judge_model,
+    model_warning,
     plural,
     steps_done,
     training_blocker,
@@ -58,6 +59,12 @@ def test_a_model_near_chance_is_not_usable_and_says_what_to_do():
     assert judge_model(_calibration(0.25)).usable and "mistakes" in judge_model(_calibration(0.25)).text
     assert "good" in judge_model(_calibration(0.08)).text
     assert not judge_model(None).usable
+
+
+def test_a_model_in_use_is_warned_about_only_when_judged_not_usable():
+    assert "wrong about 50% of the time" in model_warning(_calibration(0.5))
+    assert model_warning(_calibration(0.2)) is None
+    assert model_warning({}) is None, "a model without figures (say a shipped one) is not called unusable"
 
 
 def test_plurals_read_right():

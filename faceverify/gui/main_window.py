@@ -140,8 +140,8 @@ class MainWindow(QMainWindow):
         if trainer.running:
             answer = QMessageBox.question(
                 self, "Training in progress",
-                "A training is running. Quit anyway? Finished epochs are kept: training again with the same "
-                "number of epochs continues from them.",
+                "A training is running. Quit anyway? Finished epochs are kept: Resume in Enroll & Train "
+                "continues from them.",
             )
             if answer != QMessageBox.Yes:
                 event.ignore()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceverify.readiness import model_warning
 from faceverify.verdicts import VerdictLog
 
 from . import jobs, style
@@ -58,8 +59,9 @@ class VerifyTab(QWidget):
         self.thresholds = ThresholdBox(context)
         self.detection, self.verification = self.thresholds.detection, self.thresholds.verification
         self.model_thresholds = self.thresholds.model_thresholds
-        view_with_side_panel(self, self.view, [self.guide, self._make_verify_box(), self._make_result_box(),
-                                               self.thresholds])
+        self.model_warning = label(role="error")
+        view_with_side_panel(self, self.view, [self.guide, self.model_warning, self._make_verify_box(),
+                                               self._make_result_box(), self.thresholds])
 
         for signal in (context.people_changed, context.model_changed, context.negatives_changed):
             signal.connect(self.refresh)
@@ -121,6 +123,9 @@ class VerifyTab(QWidget):
         self.guide.setVisible(not ready)
         for widget in (self.verify_box, self.result_box):
             widget.setVisible(ready)
+        warning = model_warning(self.context.store.calibrated_thresholds()) if ready else None
+        self.model_warning.setText(warning or "")
+        self.model_warning.setVisible(warning is not None)
         if not ready:
             self.live.setChecked(False)
 

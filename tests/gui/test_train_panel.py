@@ -80,3 +80,16 @@ def test_a_model_near_chance_is_reported_as_not_usable(open_gui, home):
     text = box.status.text()
     assert text.startswith("Trained 1 epoch in 30 s.") and "not usable" in text and "cannot be trusted" in text
     assert box.status.property("role") == "error"
+
+
+def test_the_verify_tab_warns_while_the_model_in_use_is_not_usable(open_gui, home):
+    store = make_small_store(home)
+    store.model_path.parent.mkdir(parents=True, exist_ok=True)
+    store.model_path.write_bytes(b"stands for a model: the window only looks at the file")
+    store.save_calibration(_calibration(0.42))
+    window = open_gui(97)
+    tab = window.verify_tab
+    assert not tab.model_warning.isHidden() and "wrong about 42% of the time" in tab.model_warning.text()
+    store.save_calibration(_calibration(0.1))
+    window.context.check_model()
+    assert tab.model_warning.isHidden()
