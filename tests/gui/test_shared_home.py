@@ -95,3 +95,13 @@ def test_log_filters_by_person_and_result_and_exports_what_it_shows(open_gui, ho
     exported = view.export(str(tmp_path / "log.csv"))
     rows = list(csv.DictReader(exported.open()))
     assert [(r["person"], r["verified"]) for r in rows] == [("Ada", "False")]
+
+
+def test_the_model_loads_in_the_background_at_start_up(open_gui, qtbot, home, lfw_dir):
+    store = Store(home).ensure()
+    enroll(store, "Colin_Powell", lfw_images("Colin_Powell", 2))
+    save_random_model(store.model_path)
+    window = open_gui(97)
+    assert window.model_status.text().endswith("(loading…)") or window.context.verifier_loaded
+    qtbot.waitUntil(lambda: window.context.verifier_loaded, timeout=VERIFY_MS)  # nobody pressed Verify
+    qtbot.waitUntil(lambda: not window.model_status.text().endswith("(loading…)"), timeout=VERIFY_MS)

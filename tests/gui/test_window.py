@@ -294,3 +294,12 @@ def test_the_window_has_the_app_icon(open_gui):
     window = open_gui(97)
     assert app.ICON.is_file() and not window.windowIcon().isNull()
     assert "Icon=faceverify" in (app.ICON.parent / "faceverify.desktop").read_text()
+
+
+def test_switching_to_enroll_puts_the_focus_in_the_name_field(open_gui, qtbot):
+    window = open_gui(97)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+    window.tabs.setCurrentWidget(window.enroll_tab)
+    qtbot.waitUntil(lambda: window.enroll_tab.person.hasFocus() or window.enroll_tab.person.lineEdit().hasFocus(),
+                    timeout=WAIT_MS)
