@@ -14,10 +14,10 @@ GOOD_EER = 0.15  # up to here: good
 
 
 def steps_done(store: Store) -> tuple[bool, bool, bool]:
-    """The three first-run steps: someone enrolled with enough images, negatives imported, a model trained."""
+    """The first-run steps: someone enrolled with enough images, negatives imported, a model of the home's own."""
     enrolled = any(p.anchors >= MIN_PAIR_IMAGES and p.positives >= MIN_PAIR_IMAGES for p in store.people())
     negatives = store.negatives_dir.is_dir() and any(store.negatives_dir.iterdir())
-    return enrolled, negatives, store.model_path.is_file()
+    return enrolled, negatives, store.has_own_model()
 
 
 def training_blocker(store: Store) -> str | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from faceverify import shipped
 from faceverify.camera import parse_source
 from faceverify.errors import FaceverifyError
 from faceverify.store import Store
@@ -18,7 +19,13 @@ from .context import AppContext
 from .main_window import MainWindow
 from .qt_compat import leak_problem
 
-ICON = Path(__file__).resolve().parents[2] / "assets" / "faceverify.png"  # also named by assets/faceverify.desktop
+ICON_FILE = "faceverify.png"  # also named by assets/faceverify.desktop
+
+
+def icon_path() -> Path:
+    """The app's icon: in assets/ beside the code in a checkout, else in the installed faceverify.assets."""
+    checkout = Path(__file__).resolve().parents[2] / "assets" / ICON_FILE
+    return checkout if checkout.is_file() else shipped.asset_dir() / ICON_FILE
 
 
 def application() -> QApplication:
@@ -27,7 +34,7 @@ def application() -> QApplication:
     if app.applicationName() != "faceverify":
         app.setApplicationName("faceverify")
         app.setDesktopFileName("faceverify")
-        app.setWindowIcon(QIcon(str(ICON)))
+        app.setWindowIcon(QIcon(str(icon_path())))
         style.apply(app)
     return app
 

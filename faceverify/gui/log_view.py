@@ -34,8 +34,10 @@ def local_time(iso: str) -> str:
 
 
 def model_date(version: str) -> str:
-    """The model a version names, as "trained <date time>" where the version holds the file's time (see
-    Store.model_version: inode-mtime-size in hex); other versions are shown as they are."""
+    """The model a version names: "trained <date time>" where the version holds the file's time (see
+    Store.model_version: inode-mtime-size in hex), the shipped generic model by name, other versions as they are."""
+    if version.startswith("shipped-"):
+        return "generic (comes with faceverify)"
     parts = version.split("-")
     try:
         stamp = int(parts[1], 16) / 1e9 if len(parts) == 3 else None

@@ -141,8 +141,8 @@ class NegativesBox(QGroupBox):
         self.refresh()
 
 
-FINE_TUNE_TIP = ("Keep what the current model learned (for example a generic model trained on LFW people) and "
-                 "adapt it to the enrolled people: better and faster than starting from scratch")
+FINE_TUNE_TIP = ("Continue from the model you trained last instead of the generic model that comes with faceverify "
+                 "(either way the model learns what it already knew, adapted to the enrolled people)")
 
 
 class TrainBox(QGroupBox):
@@ -219,9 +219,9 @@ class TrainBox(QGroupBox):
         self.train_button.setToolTip(blocker or "Train a new model on the enrolled people and the negatives")
         show_message(self.blocker, blocker or "")
         self.blocker.setVisible(blocker is not None)
-        has_model = self.context.has_model()
-        self.fine_tune.setEnabled(has_model)
-        self.fine_tune.setChecked(has_model and bool(self.context.setting("train_fine_tune", True)))
+        own_model = self.context.has_own_model()  # without one, training starts from the shipped generic model
+        self.fine_tune.setEnabled(own_model)
+        self.fine_tune.setChecked(own_model and bool(self.context.setting("train_fine_tune", True)))
         self.epochs.setEnabled(True)
         interrupted = interrupted_training(self.context.store)
         self.interrupted.setVisible(interrupted is not None)

@@ -12,6 +12,7 @@ from pathlib import Path  # noqa: E402
 import cv2  # noqa: E402
 import pytest  # noqa: E402
 
+from faceverify import shipped  # noqa: E402
 from faceverify.gui.app import open_window  # noqa: E402
 from faceverify.gui.main_window import MainWindow  # noqa: E402
 
@@ -34,6 +35,15 @@ def face_video(lfw_dir: Path, path: Path, person: str = "Colin_Powell", frames: 
         writer.write(image)
     writer.release()
     return path
+
+
+@pytest.fixture(autouse=True)
+def no_shipped_model(monkeypatch):
+    """The window as a checkout without the shipped generic model shows it (whatever this machine has installed);
+    a test about the shipped model patches ``shipped.available`` back."""
+    monkeypatch.setattr(shipped, "available", lambda: False)
+    monkeypatch.setattr(shipped, "version", lambda: None)
+    monkeypatch.setattr(shipped, "calibration", lambda: {})
 
 
 @pytest.fixture

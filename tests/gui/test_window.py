@@ -191,13 +191,16 @@ def test_screenshot_command_saves_every_tab(qtbot, home, tmp_path, lfw_dir):
 
 
 def test_main_opens_the_window_without_loading_tensorflow(home):
-    """`main(["--camera", ..., "--home", ...])` runs until the window closes; TensorFlow stays unloaded."""
+    """`main(["--camera", ..., "--home", ...])` runs until the window closes; without a model to load in the
+    background, TensorFlow stays unloaded."""
     script = f"""
 import sys
 from PySide6.QtCore import QTimer
+from faceverify import shipped
 from faceverify.gui import qt_compat
 from faceverify.gui.app import application, main
 qt_compat._STEALS_NONE = False  # lives 1.5 s, too short for the leak to matter (refusing it has its own test)
+shipped.available = lambda: False  # no model at all: nothing to load in the background
 app = application()
 QTimer.singleShot(1500, app.closeAllWindows)
 status = main(["--camera", "97", "--home", {str(home)!r}])
@@ -292,8 +295,8 @@ def test_the_window_fits_a_1366_by_768_screen_and_ctrl_q_quits(open_gui, qtbot):
 
 def test_the_window_has_the_app_icon(open_gui):
     window = open_gui(97)
-    assert app.ICON.is_file() and not window.windowIcon().isNull()
-    assert "Icon=faceverify" in (app.ICON.parent / "faceverify.desktop").read_text()
+    assert app.icon_path().is_file() and not window.windowIcon().isNull()
+    assert "Icon=faceverify" in (app.icon_path().parent / "faceverify.desktop").read_text()
 
 
 def test_switching_to_enroll_puts_the_focus_in_the_name_field(open_gui, qtbot):
