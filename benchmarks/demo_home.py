@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from faceverify import shipped
 from faceverify.enrollment import enroll, import_lfw
 from faceverify.store import Store
 
@@ -27,7 +28,8 @@ def build(home: Path, person: str = "Colin_Powell", images: int = 40, negatives:
     enroll(store, person, sorted((lfw / person).glob("*.jpg"))[:images])
     others = sorted(p.name for p in lfw.iterdir() if p.is_dir() and p.name != person)[:negatives]
     import_lfw(store, lfw, people=set(others))
-    Trainer(store, TrainingConfig(epochs=epochs, steps_per_epoch=steps_per_epoch)).run()
+    config = TrainingConfig(epochs=epochs, steps_per_epoch=steps_per_epoch, from_scratch=not shipped.available())
+    Trainer(store, config).run()
     return store
 
 

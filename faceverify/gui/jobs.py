@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from faceverify import transfer
+from faceverify import shipped, transfer
 from faceverify.camera import list_devices
 from faceverify.enrollment import EnrollResult, ImportResult, enroll, import_lfw
 from faceverify.errors import FaceverifyError
@@ -137,7 +137,9 @@ def train(task: Task, store: Store, epochs: int, fine_tune: bool = False, resume
     callbacks = {"on_progress": task.report, "should_stop": task.cancelled}
     if resume:
         return Trainer.resume(store, **callbacks).run()
-    return Trainer(store, TrainingConfig(epochs=epochs, fine_tune=fine_tune), **callbacks).run()
+    # from the shipped generic model when there is one, else from scratch rather than not at all
+    config = TrainingConfig(epochs=epochs, fine_tune=fine_tune, from_scratch=not fine_tune and not shipped.available())
+    return Trainer(store, config, **callbacks).run()
 
 
 def export_person(task: Task, store: Store, name: str, path: Path) -> Transferred:
