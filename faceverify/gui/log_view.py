@@ -69,7 +69,7 @@ class LogView(QWidget):
         for box in (self.person, self.result):
             box.currentIndexChanged.connect(self.refresh)
         self.export_button = QPushButton("Export CSV…", toolTip="Save the attempts shown as a spreadsheet (CSV)")
-        self.export_button.clicked.connect(self.export)
+        self.export_button.clicked.connect(self.ask_export)
         self.error = label(role="error")
         self.error.hide()
         bar = QHBoxLayout()
@@ -131,16 +131,17 @@ class LogView(QWidget):
         self.person.setCurrentText(current if current in names else ANYONE)
         self.person.blockSignals(blocked)
 
-    def export(self, path: str | None = None) -> Path | None:
-        """Write the attempts shown as CSV (asks where unless ``path`` is given); returns the file written."""
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export the log", "faceverify-log.csv", "CSV files (*.csv)")
-        if not path:
-            return None
+    def ask_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the log", "faceverify-log.csv", "CSV files (*.csv)")
+        if path:
+            self.export(Path(path))
+
+    def export(self, path: Path) -> bool:
+        """Write the attempts shown as CSV to ``path``; whether it was written (if not, the error is shown)."""
         try:
-            atomic.write_text(Path(path), to_csv(self.entries))
+            atomic.write_text(path, to_csv(self.entries))
         except OSError as error:
             show_message(self.error, f"The log could not be exported: {error}", "error")
             self.error.show()
-            return None
-        return Path(path)
+            return False
+        return True

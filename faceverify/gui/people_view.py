@@ -42,9 +42,9 @@ class PeopleView(QWidget):
         self.remove_button.clicked.connect(self.remove_selected)
         self.export_button = QPushButton("Export…", enabled=False,
                                          toolTip="Save the person's images in one file, to enroll them elsewhere")
-        self.export_button.clicked.connect(self.export_selected)
+        self.export_button.clicked.connect(self.ask_export)
         self.import_button = QPushButton("Import…", toolTip="Add a person from a file made by Export")
-        self.import_button.clicked.connect(self.import_file)
+        self.import_button.clicked.connect(self.ask_import)
         self.message = label(role="hint")
         buttons = QHBoxLayout()
         buttons.addWidget(self.message, 1)
@@ -100,20 +100,25 @@ class PeopleView(QWidget):
         task.failed.connect(self._on_failed)
         task.start()
 
-    def export_selected(self, path: str | None = None) -> None:
-        """Write the selected person's enrollment to one archive (asks where unless ``path`` is given)."""
-        name = self.selected()
-        if name and path is None:
+    def ask_export(self) -> None:
+        if name := self.selected():
             path, _ = QFileDialog.getSaveFileName(self, f"Export {name}", f"{name}.zip", ARCHIVE_FILTER)
-        if name and path:
-            self._run(jobs.export_person, self._on_exported, name, Path(path))
+            if path:
+                self.export_selected(Path(path))
 
-    def import_file(self, path: str | None = None) -> None:
-        """Add the person in an archive made by Export (asks which unless ``path`` is given)."""
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Import a person", "", ARCHIVE_FILTER)
+    def ask_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a person", "", ARCHIVE_FILTER)
         if path:
-            self._run(jobs.import_person, self._on_imported, Path(path))
+            self.import_file(Path(path))
+
+    def export_selected(self, path: Path) -> None:
+        """Write the selected person's enrollment to the archive ``path`` (in a worker)."""
+        if name := self.selected():
+            self._run(jobs.export_person, self._on_exported, name, path)
+
+    def import_file(self, path: Path) -> None:
+        """Add the person in an archive made by Export (in a worker)."""
+        self._run(jobs.import_person, self._on_imported, path)
 
     def _run(self, job: Callable[..., Transferred], done: Callable[[Transferred], None], *args: object) -> None:
         task = Task(job, self.context.store, *args)

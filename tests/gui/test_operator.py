@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QDialog, QLineEdit
+from PySide6.QtWidgets import QDialog, QFileDialog, QLineEdit
 
 from faceverify import operator
 from faceverify.errors import FaceverifyError
@@ -86,7 +86,7 @@ def test_the_password_is_stored_as_a_salted_hash_only(tmp_path):
         operator.set_password(store, "short")
 
 
-def test_people_tab_exports_and_imports_a_person(open_gui, home, tmp_path, qtbot):
+def test_people_tab_exports_and_imports_a_person(open_gui, home, tmp_path, qtbot, monkeypatch):
     store = Store(home)
     for seed, role in enumerate(["anchor", "anchor", "positive"]):
         store.add_image("Ada", role, np.random.default_rng(seed).integers(0, 255, (100, 100, 3), np.uint8))
@@ -94,16 +94,18 @@ def test_people_tab_exports_and_imports_a_person(open_gui, home, tmp_path, qtbot
     people = window.people_view
     window.tabs.setCurrentWidget(people)
     people.table.selectRow(0)
-    people.export_selected(str(tmp_path / "ada.zip"))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "ada.zip"), ""))
+    people.export_button.click()
     qtbot.waitUntil(lambda: people.message.text().startswith("Exported"), timeout=WAIT_MS)
     assert people.message.text() == "Exported Ada: 2 anchors and 1 positive."
 
     store.remove_person("Ada")
-    people.import_file(str(tmp_path / "ada.zip"))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(tmp_path / "ada.zip"), ""))
+    people.import_button.click()
     qtbot.waitUntil(lambda: people.message.text().startswith("Imported"), timeout=WAIT_MS)
     assert people.table.rowCount() == 1 and people.table.cell(0, 0) == "Ada"
 
     (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 broken")
-    people.import_file(str(tmp_path / "bad.zip"))
+    people.import_file(tmp_path / "bad.zip")
     qtbot.waitUntil(lambda: people.message.property("role") == "error", timeout=WAIT_MS)
     assert "not a readable enrollment archive" in people.message.text()

@@ -4,6 +4,7 @@ import sqlite3
 from datetime import datetime
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
 from faceverify.audit import AuditEntry, AuditLog
 from faceverify.enrollment import enroll
@@ -74,7 +75,7 @@ def test_a_log_that_cannot_be_read_is_shown_as_an_error(open_gui, qtbot, monkeyp
     assert "No verification attempts yet" not in view.table.placeholder
 
 
-def test_log_filters_by_person_and_result_and_exports_what_it_shows(open_gui, home, tmp_path):
+def test_log_filters_by_person_and_result_and_exports_what_it_shows(open_gui, home, tmp_path, monkeypatch):
     with AuditLog(Store(home).audit_path) as log:
         for person, verified in (("Ada", True), ("Grace", False), ("Ada", False)):
             log.record(AuditEntry("verify", person, verified, 0.5, 0.5, 0.5, 0.5, "2a-18b2f0c7e4c3a000-9f", "cli",
@@ -92,8 +93,9 @@ def test_log_filters_by_person_and_result_and_exports_what_it_shows(open_gui, ho
     view.result.setCurrentText("Not verified")
     assert view.table.rowCount() == 1 and view.table.cell(0, HEADERS.index("Result")) == "NOT VERIFIED"
 
-    exported = view.export(str(tmp_path / "log.csv"))
-    rows = list(csv.DictReader(exported.open()))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "log.csv"), ""))
+    view.export_button.click()
+    rows = list(csv.DictReader((tmp_path / "log.csv").open()))
     assert [(r["person"], r["verified"]) for r in rows] == [("Ada", "False")]
 
 
