@@ -45,11 +45,14 @@ class CameraView(QWidget):
                       wordWrap=True, alignment=Qt.AlignCenter)
         hint.setStyleSheet("color: #d1d5db;")
         buttons = QHBoxLayout()
+        self.source_buttons: list[QPushButton] = []  # the operator's: set_choosing hides them from end users
         for text, signal in (("Choose camera…", self.choose_camera), ("Open video file…", self.open_file),
                              ("Retry now", self.retry)):
             button = QPushButton(text)
             button.clicked.connect(signal)
             buttons.addWidget(button)
+            if signal is not self.retry:
+                self.source_buttons.append(button)
         layout = QVBoxLayout(card)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(12)
@@ -57,6 +60,12 @@ class CameraView(QWidget):
         layout.addWidget(hint)
         layout.addLayout(buttons)
         return card
+
+    def set_choosing(self, allowed: bool) -> None:
+        """Offer another camera or a video file on the message card (operators), or only a retry (end users)."""
+        for button in self.source_buttons:
+            button.setVisible(allowed)
+        self._place_overlay()
 
     def _on_frame(self) -> None:
         if self.isVisible():

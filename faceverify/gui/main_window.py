@@ -97,6 +97,8 @@ class MainWindow(QMainWindow):
             self.tabs.setTabVisible(self.tabs.indexOf(widget), unlocked)
         self.picker_action.setVisible(unlocked)
         self.verify_tab.set_operator(unlocked)
+        for view in (self.verify_tab.view, self.enroll_tab.view):
+            view.set_choosing(unlocked)
         if not unlocked:
             self.tabs.setCurrentWidget(self.verify_tab)
 

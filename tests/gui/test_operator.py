@@ -23,6 +23,7 @@ def _operator_controls(window) -> dict[str, bool]:
         "thresholds": not window.verify_tab.thresholds.isHidden(),
         "live mode": not window.verify_tab.live.isHidden(),
         "camera chooser": window.picker_action.isVisible(),
+        "camera choice on the no-picture card": all(not b.isHidden() for b in window.verify_tab.view.source_buttons),
     }
 
 
