@@ -188,15 +188,10 @@ def _import_lfw(store: Store, args: argparse.Namespace) -> int:
 
 def _people(store: Store, args: argparse.Namespace) -> int:
     if args.people_command == "remove":
-        from .audit import AuditLog
+        from .enrollment import remove_person
 
-        name = validate_name(args.name)
-        store.require_person(name)
-        if store.audit_path.exists():  # the log first: a person whose images are gone could not be named again
-            with AuditLog(store.audit_path) as log:
-                log.remove_person(name)
-        store.remove_person(name)
-        print(f"removed {name}: images, cached embeddings and logged attempts")
+        remove_person(store, args.name)
+        print(f"removed {validate_name(args.name)}: images, cached embeddings and logged attempts")
         return EXIT_OK
     people = store.people()
     for person in people:

@@ -79,7 +79,7 @@ def test_invalid_name_shows_the_reason_and_captures_nothing(open_gui, qtbot):
 
 
 def test_capture_without_camera_reports_it(open_gui, qtbot, monkeypatch):
-    monkeypatch.setattr("faceverify.gui.workers.FRAME_TIMEOUT", 0.5)
+    monkeypatch.setattr("faceverify.gui.jobs.FRAME_TIMEOUT", 0.5)
     window = open_gui(97)
     tab = window.enroll_tab
     tab.person.setEditText("Ada")
