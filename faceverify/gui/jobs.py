@@ -16,6 +16,7 @@ from faceverify.enrollment import EnrollResult, ImportResult, enroll, import_lfw
 from faceverify.enrollment import remove_person as remove_enrolled
 from faceverify.errors import FaceverifyError
 from faceverify.faces import crop_face
+from faceverify.live_verify import BURST_FRAMES as BURST_FRAMES  # the Verify tab names it
 from faceverify.live_verify import decide_live
 from faceverify.store import ROLES, Store, read_crop, validate_name
 
