@@ -29,8 +29,9 @@ from .augment import augment_image
 from .errors import FaceverifyError
 from .evaluation import evaluate_scores
 from .look import apply_filter, transfer_filter
-from .model import classifier_of, embedding_of, load_model, make_siamese, save_model
+from .model import classifier_of, embedding_of, load_model, make_siamese, save_model, with_policy
 from .pairs import ENROLLED_PER_BATCH, PairData, load_pair_data, make_pairs, sample_batch
+from .precision import FLOAT32, compute_policy
 from .rule import THRESHOLD_SETTINGS, deciding_scores
 from .scorer import Scorer
 from .store import Store
@@ -171,7 +172,9 @@ class Trainer:
         self._replica_batch()  # a batch that does not split over the devices is an error before anything starts
         data = data or load_pair_data(self.store, config.seed, config.lfw_identities)
         with self.strategy.scope():
-            model = load_model(self.store.model_path) if config.fine_tune else make_siamese()
+            model = make_siamese(compute_policy())  # bfloat16 convolutions where the CPU has them; float32 weights
+            if config.fine_tune:
+                model.set_weights(load_model(self.store.model_path).get_weights())
             optimizer = tf.keras.optimizers.Adam(config.learning_rate)
             optimizer.build(model.trainable_variables)
             checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
@@ -210,7 +213,7 @@ class Trainer:
                 self._checkpoint(manager, result)
                 saved_epochs, saved_at = len(result.history), time.monotonic()
             report(epoch, steps, losses, 0.0)
-        save_model(model, self.store.model_path)
+        save_model(with_policy(model, FLOAT32), self.store.model_path)  # saved models are plain float32
         result.calibration = self._calibrate(scorer, data)
         atomic.write_text(self.store.results_dir / "training.json", json.dumps(result.to_dict(), indent=2))
         shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)
