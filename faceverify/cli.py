@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
+from .camera import parse_source
 from .errors import FaceverifyError
+from .live_verify import BURST_FRAMES
 from .rule import calibration_text
 from .store import Store, validate_name
 
@@ -125,7 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text)
         if name == "verify":
             command.add_argument("name")
-        command.add_argument("images", type=Path, nargs="+", metavar="IMAGE")
+        command.add_argument("images", type=Path, nargs="*", metavar="IMAGE")
+        command.add_argument("--camera", metavar="SOURCE",
+                             help="decide on a burst of frames from a camera index, video file, image sequence "
+                             "(frames/%%04d.jpg) or stream URL instead of on image files")
+        command.add_argument("--frames", type=_positive_int, default=BURST_FRAMES,
+                             help=f"frames with a face in the --camera burst (default {BURST_FRAMES})")
         command.add_argument("--detection-threshold", type=_threshold)
         command.add_argument("--verification-threshold", type=_threshold)
         command.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -284,17 +291,31 @@ def _identify(store: Store, args: argparse.Namespace) -> int:
 
 
 def _decide(store: Store, args: argparse.Namespace, identify: bool) -> int:
-    """verify/identify: prepare every image first (a bad one stops everything), then decide and log each."""
+    """verify/identify: prepare every image first (a bad one stops everything), then decide and log each; or decide
+    once on a burst of camera frames."""
+    if bool(args.images) == (args.camera is not None):
+        raise FaceverifyError(f"{args.command}: give image files or --camera SOURCE (one of the two)")
     person = None if identify else validate_name(args.name)
     if person is not None:
         store.require_person(person)
     from .decisions import DecisionService
 
     service = DecisionService(store, source="cli")
-    thresholds = service.thresholds(args.detection_threshold, args.verification_threshold)
-    outcomes = service.run_files(args.images, person, *thresholds)
+    try:
+        thresholds = service.thresholds(args.detection_threshold, args.verification_threshold)
+        if args.camera is not None:
+            from .live_verify import decide_camera
+
+            live = decide_camera(service, parse_source(args.camera), person, *thresholds, count=args.frames)
+            outcomes = [live.outcome]
+            results = [live.outcome.to_json() | {"frames": live.faces_found, "frames_seen": live.frames_seen}]
+        else:
+            outcomes = service.run_files(args.images, person, *thresholds)
+            results = [o.to_json() for o in outcomes]
+    finally:
+        service.close()
     if args.json:
-        print(json.dumps([o.to_json() for o in outcomes], indent=2))
+        print(json.dumps(results, indent=2))
     else:
         for outcome in outcomes:
             print(outcome.describe())

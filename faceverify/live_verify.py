@@ -55,3 +55,11 @@ def decide_live(feed: LiveFeed, service: DecisionService, person: str | None, de
     seen = frames[-1].index - (before.index if before else 0)
     outcome = service.decide([f.face for f in frames], feed.description, person, detection, verification)
     return LiveOutcome(outcome, frames, seen, time.monotonic() - started)
+
+
+def decide_camera(service: DecisionService, source: int | str, person: str | None, detection: float,
+                  verification: float, *, count: int = BURST_FRAMES, timeout: float = FACE_TIMEOUT) -> LiveOutcome:
+    """Open ``source``, load the model while the camera starts, then :func:`decide_live` on its next frames."""
+    with LiveFeed(source) as feed:
+        service.verifier.load()
+        return decide_live(feed, service, person, detection, verification, count=count, timeout=timeout)
