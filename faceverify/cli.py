@@ -15,10 +15,12 @@ from pathlib import Path
 
 from . import __version__
 from .camera import parse_source
+from .durations import format_duration
 from .errors import FaceverifyError
 from .live_verify import BURST_FRAMES
 from .rule import calibration_text
 from .store import Store, validate_name
+from .training_types import TrainingConfig
 
 EXIT_OK, EXIT_NOT_VERIFIED, EXIT_ERROR = 0, 1, 2
 
@@ -88,11 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("name")
 
     train = commands.add_parser("train", help="train the Siamese model on the enrolled people and negatives")
-    train.add_argument("--epochs", type=_positive_int, default=50)
-    train.add_argument("--batch-size", type=_positive_int, default=32,
+    train.add_argument("--epochs", type=_positive_int, default=TrainingConfig.epochs)
+    train.add_argument("--batch-size", type=_positive_int, default=TrainingConfig.batch_size,
                        help="images per step; every pair among them is a training example")
-    train.add_argument("--learning-rate", type=_positive_float, default=1e-4)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--learning-rate", type=_positive_float, default=TrainingConfig.learning_rate)
+    train.add_argument("--seed", type=int, default=TrainingConfig.seed)
     train.add_argument("--minutes", type=_positive_float, default=None,
                        help="time budget: stop after the epoch it runs out in (--epochs is then a maximum); "
                             "the learning rate decays over it")
@@ -104,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-augment", dest="augment", action="store_false")
     train.add_argument("--no-match-camera", dest="match_camera", action="store_false",
                        help="do not give negatives the enrolled camera's look (for comparison only)")
-    train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default")
+    train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
+                       default=TrainingConfig.strategy)
     train.add_argument("--resume", action="store_true", help="continue an interrupted training")
 
     evaluate = commands.add_parser("evaluate", help="accuracy, ROC AUC and EER on the validation split or LFW pairs")
@@ -213,7 +216,7 @@ def _people(store: Store, args: argparse.Namespace) -> int:
 
 
 def _train(store: Store, args: argparse.Namespace) -> int:
-    from .training import Trainer, TrainingConfig
+    from .training import Trainer
 
     def show(progress) -> None:
         last = progress.last_epoch
@@ -270,7 +273,6 @@ def _evaluate(store: Store, args: argparse.Namespace) -> int:
 def _person_protocol(args: argparse.Namespace) -> tuple:
     from .look import CameraLook
     from .person_protocol import PersonProtocol
-    from .training import TrainingConfig
 
     if not args.lfw:
         raise FaceverifyError("--person-protocol needs --lfw: the lfw/ folder of one folder per person")
@@ -388,16 +390,11 @@ class ProgressBar:
             if eta is None:
                 eta = (now - self.start) * (total - done) / max(done, 1)
             bar = "#" * filled + "." * (self.WIDTH - filled)
-            line = f"{self.label} [{bar}] {done}/{total} {text} ETA {_duration(eta)}"
+            line = f"{self.label} [{bar}] {done}/{total} {text} ETA {format_duration(eta)}"
         else:
-            line = f"{self.label} {done} {text} ({_duration(now - self.start)})"
+            line = f"{self.label} {done} {text} ({format_duration(now - self.start)})"
         print(f"\r{line}\033[K" if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.tty and self.drawn:
             print(file=sys.stderr)
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import make_small_store
 from faceverify.model import load_model
-from faceverify.pairs import load_pair_data
+from faceverify.pairs import camera_looks, epoch_batches, load_pair_data
 from faceverify.tfruntime import tf
 from faceverify.training import Trainer, TrainingCancelled, TrainingConfig, pair_loss
 
@@ -64,13 +64,14 @@ def test_other_peoples_images_get_the_enrolled_camera_look(tmp_path):
     store = make_small_store(tmp_path / "home", per_role=10, lfw_people=12)
     data = load_pair_data(store)
     enrolled_group = int(data.owners[data.train.identities[0].anchors[0]])
-    trainer = Trainer(store, TrainingConfig(batch_size=16))
-    looks = trainer._camera_looks(data)
+    looks = camera_looks(data, seed=0)
     assert list(looks) == [enrolled_group] and looks[enrolled_group].shape == (100, 100, 3)
     originals = {data.images[i].tobytes() for i in range(len(data.images))}
-    changed = [owner for image, owner in trainer._batches(data, looks, 0, 8) if image.tobytes() not in originals]
+    batches = epoch_batches(data, looks, 8, 16, np.random.default_rng(0))
+    changed = [owner for image, owner in batches if image.tobytes() not in originals]
     assert changed and enrolled_group not in changed  # the enrolled person's own images stay as captured
-    assert Trainer(store, TrainingConfig(match_camera=False))._camera_looks(data) == {}
+    unchanged = epoch_batches(data, {}, 8, 16, np.random.default_rng(0))
+    assert all(image.tobytes() in originals for image, _ in unchanged)
 
 
 def test_cancel_keeps_a_checkpoint_and_resume_finishes(tmp_path):

@@ -19,13 +19,13 @@ from faceverify.faces import crop_face
 from faceverify.live_verify import BURST_FRAMES as BURST_FRAMES  # the Verify tab names it
 from faceverify.live_verify import decide_live
 from faceverify.store import ROLES, Store, read_crop, validate_name
+from faceverify.training_types import TrainingConfig, TrainingResult
 
 from .context import AppContext
 from .workers import Task
 
 if TYPE_CHECKING:
     from faceverify.rule import Decision
-    from faceverify.training import TrainingResult
 
 FRAME_TIMEOUT = 5.0  # how long a capture waits for the camera before giving up
 CAPTURE_INTERVAL = 0.2  # seconds between the frames of a capture burst
@@ -127,7 +127,7 @@ def import_negatives(task: Task, store: Store, source: Path) -> ImportResult:
 def train(task: Task, store: Store, epochs: int, fine_tune: bool = False) -> TrainingResult:
     """Train a new model (from the current one if ``fine_tune``), reporting training.Progress after every step;
     cancelling raises TrainingCancelled."""
-    from faceverify.training import Trainer, TrainingConfig
+    from faceverify.training import Trainer
 
     config = TrainingConfig(epochs=epochs, fine_tune=fine_tune)
     return Trainer(store, config, on_progress=task.report, should_stop=task.cancelled).run()
