@@ -224,11 +224,18 @@ def test_lfw_import_shows_progress_and_the_count(open_gui, qtbot, tmp_path, lfw_
     assert window.verify_tab.guide.marks[1].text() == "✓"
 
 
-def test_find_cameras_says_what_it_found(open_gui, qtbot):
+@pytest.mark.parametrize("devices, message", [
+    ([0, 2], "Cameras found: 0, 2"),
+    ([], "No camera found (devices 0 to 5 were tried)"),
+])
+def test_find_cameras_says_what_it_found(open_gui, qtbot, monkeypatch, devices, message):
+    monkeypatch.setattr("faceverify.gui.jobs.list_devices", lambda: devices)  # the machine's own cameras vary
     window = open_gui(97)
     window.picker.search()
-    qtbot.waitUntil(lambda: "found" in window.statusBar().currentMessage(), timeout=WAIT_MS)
-    assert window.picker.combo.itemText(window.picker.combo.currentIndex()) == "Camera 97"
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == message, timeout=WAIT_MS)
+    combo = window.picker.combo
+    assert [combo.itemText(i) for i in range(combo.count())] == ["Camera 97", *(f"Camera {d}" for d in devices)]
+    assert combo.itemText(combo.currentIndex()) == "Camera 97"
 
 
 def test_the_train_box_offers_the_default_recipe_and_fine_tuning_once_there_is_a_model(open_gui, home):
