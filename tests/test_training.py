@@ -19,6 +19,7 @@ from faceverify.training import Trainer, TrainingCancelled, TrainingConfig, pair
 QUICK = dict(epochs=2, steps_per_epoch=1, batch_size=8)
 
 
+@pytest.mark.slow
 def test_training_saves_model_history_and_reports_progress(tmp_path):
     store = make_small_store(tmp_path / "home")
     seen = []
@@ -74,6 +75,7 @@ def test_other_peoples_images_get_the_enrolled_camera_look(tmp_path):
     assert all(image.tobytes() in originals for image, _ in unchanged)
 
 
+@pytest.mark.slow
 def test_cancel_keeps_a_checkpoint_and_resume_finishes(tmp_path):
     store = make_small_store(tmp_path / "home")
     progress = []
@@ -99,6 +101,7 @@ def test_resume_without_interrupted_training_is_a_clear_error(tmp_path):
         Trainer.resume(make_small_store(tmp_path / "home"))
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_over_two_logical_cpus(tmp_path):
     """Needs a fresh process: logical devices must be configured before TensorFlow starts."""
     script = textwrap.dedent(f"""

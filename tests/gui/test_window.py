@@ -239,7 +239,7 @@ def test_find_cameras_says_what_it_found(open_gui, qtbot, monkeypatch, devices, 
 
 
 def test_the_train_box_offers_the_default_recipe_and_fine_tuning_once_there_is_a_model(open_gui, home):
-    from faceverify.training import TrainingConfig
+    from faceverify.training_types import TrainingConfig
 
     box = open_gui(97).enroll_tab.trainer
     assert box.epochs.value() == TrainingConfig().epochs
