@@ -23,7 +23,8 @@ class TrainingConfig:
     seed: int = 0
     lfw_identities: bool = False
     steps_per_epoch: int | None = None  # None: each enrolled training image about once (at least 2 steps)
-    fine_tune: bool = False  # start from the current model instead of random weights
+    fine_tune: bool = False  # start from the home's current model ...
+    from_scratch: bool = False  # ... or from random weights; by default from the shipped generic model
     augment: bool = True
     match_camera: bool = True  # other people's images get the enrolled person's camera look (LOOK_SHARE)
     strategy: str = "default"

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import atomic
 from .errors import FaceverifyError
-from .model import load_model
+from .model import load_current
 from .rule import DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
 from .scorer import Scorer
 from .store import Store, read_crops
@@ -57,20 +57,19 @@ class Verifier:
 
     # -- model --------------------------------------------------------------------------------------
     def load(self) -> str:
-        """Load the model, or reload it when the file was replaced (e.g. a training just finished); its version.
+        """Load the model in use, or reload it when it changed (e.g. a training just finished); its version.
 
         Only this method reloads: verify and identify call it once, and every score of one call comes from the
         model whose version they log. Raises ModelError when there is no usable model.
         """
-        path = self.store.model_path
         with self._lock:
             current = self.store.model_version()
             if current is not None and current == self.version:
                 return self.version
-            model = load_model(path)
+            model = load_current(self.store)
             if self.store.model_version() not in (current, None):  # replaced while loading: load the newer one
                 current = self.store.model_version()
-                model = load_model(path)
+                model = load_current(self.store)
             self._scorer = Scorer(model)
             self.version, self._galleries = current or "", {}
             return self.version
