@@ -32,7 +32,16 @@ def _enroll_fake(home, name: str, images: int = 3) -> None:
             store.add_image(name, role, rng.integers(0, 255, (100, 100, 3), np.uint8))
 
 
-def test_no_camera_says_so_and_first_run_explains_the_steps(open_gui, qtbot):
+@pytest.fixture
+def without_shipped_model(monkeypatch, tmp_path):
+    """A machine where the generic model that comes with faceverify is missing: a home without a model of its own
+    has no model at all (the first-run guide's case)."""
+    from faceverify import shipped
+
+    monkeypatch.setattr(shipped, "asset_dir", lambda: tmp_path / "assets-lost")
+
+
+def test_no_camera_says_so_and_first_run_explains_the_steps(open_gui, qtbot, without_shipped_model):
     window = open_gui(97)
     view = window.verify_tab.view
     qtbot.waitUntil(lambda: "No camera at index 97" in view.message.text(), timeout=WAIT_MS)
@@ -159,7 +168,7 @@ def test_removing_a_person_removes_their_images_and_log_entries(open_gui, qtbot,
     assert "1 audit log entry" in people.message.text()
 
 
-def test_enrolled_without_model_shows_the_guide(open_gui, home):
+def test_enrolled_without_model_shows_the_guide(open_gui, home, without_shipped_model):
     _enroll_fake(home, "Ada")
     window = open_gui(97)
     tab = window.verify_tab
@@ -208,7 +217,7 @@ print("status", status, "heavy", heavy, "windows", len(app.topLevelWidgets()))
     assert Store(home).load_settings()["camera"] == 97
 
 
-def test_lfw_import_shows_progress_and_the_count(open_gui, qtbot, tmp_path, lfw_dir):
+def test_lfw_import_shows_progress_and_the_count(open_gui, qtbot, tmp_path, lfw_dir, without_shipped_model):
     for person in ("Aaron_Eckhart", "Abba_Eban", "Adam_Sandler"):
         (tmp_path / "lfw" / person).mkdir(parents=True)
         for image in sorted((lfw_dir / person).glob("*.jpg"))[:2]:
