@@ -204,7 +204,10 @@ def _decide(store: Store, args: argparse.Namespace, identify: bool) -> int:
 def _log(store: Store, args: argparse.Namespace) -> int:
     from .audit import AuditLog, to_json_dict
 
-    entries = AuditLog(store.audit_path).recent(args.limit) if store.audit_path.exists() else []
+    entries = []
+    if store.audit_path.exists():
+        with AuditLog(store.audit_path) as log:  # closed now: sqlite3 connections otherwise wait for the cyclic GC
+            entries = log.recent(args.limit)
     if args.json:
         print(json.dumps([to_json_dict(e) for e in entries], indent=2))
         return EXIT_OK
