@@ -40,6 +40,7 @@ def lfw_tgz(lfw_dir, tmp_path_factory) -> tuple[Path, int]:
     return path, count
 
 
+@pytest.mark.slow
 def test_enroll_import_train_verify_identify(lfw_dir, lfw_tgz, tmp_path, capsys):
     home = tmp_path / "home"
     enroll_dir = tmp_path / "enroll"
