@@ -1,8 +1,9 @@
 """Live mode's log policy: one audit row per change of decision, and a change counts once it holds.
 
 A score every quarter second near the threshold can flip between VERIFIED and NOT VERIFIED on noise; logging each
-flip filled the log with rows a second apart. A new verdict is logged when it differs from the last one logged and
-the same verdict came ``confirm`` times in a row.
+flip filled the log with rows a second apart. The first verdict is logged at once; a different one is logged when
+the same verdict came ``confirm`` times in a row. The live meter shows the verdict logged, so that the screen and
+the log always agree.
 """
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ class VerdictLog:
 
     def changed(self, verdict: bool) -> bool:
         """Record the latest verdict; True when it is a confirmed change, to be logged."""
+        if self.logged is None:
+            self.logged = verdict
+            return True
         if verdict == self.logged:
             self.candidate, self.streak = None, 0
             return False

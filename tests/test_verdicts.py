@@ -2,13 +2,14 @@
 from faceverify.verdicts import VerdictLog
 
 
-def test_flips_on_noise_are_not_logged_and_each_held_change_is_logged_once():
+def test_the_first_verdict_is_logged_at_once_then_only_changes_that_hold():
     log = VerdictLog()
-    verdicts = [True, False, True, True, True, True, False, True, False, False, False, True, True]
+    verdicts = [True, False, True, True, False, False, True, False, False, False, True, True]
     logged = [v for v in verdicts if log.changed(v)]
     assert logged == [True, False, True]
+    assert log.logged is True
 
 
-def test_the_first_verdict_is_logged_once_it_holds():
+def test_each_change_is_logged_at_once_when_one_score_confirms_it():
     log = VerdictLog(confirm=1)
-    assert [log.changed(v) for v in (False, False, True)] == [True, False, True]
+    assert [log.changed(v) for v in (False, False, True, True, False)] == [True, False, True, False, True]

@@ -17,9 +17,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceverify.durations import format_duration
 from faceverify.enrollment import ImportResult
 from faceverify.readiness import discard_interrupted, interrupted_training, judge_model, plural, training_blocker
 from faceverify.rule import calibration_text
+from faceverify.training_types import Progress, TrainingConfig, TrainingResult
 
 from . import jobs
 from .context import AppContext
@@ -28,17 +30,6 @@ from .widgets import label, primary_button, progress_bar, show_message
 from .workers import Task
 
 ARCHIVE_FILTER = "LFW archive (*.tgz *.tar.gz *.tar *.tar.bz2 *.tar.xz);;All files (*)"
-DEFAULT_EPOCHS = 50  # training.TrainingConfig.epochs (not imported here: it loads TensorFlow)
-
-
-def duration(seconds: float) -> str:
-    """"45 s", "3 min 20 s", "1 h 5 min"."""
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 def _start(box: NegativesBox | TrainBox, succeeded: Callable[[object], None], job: Callable[..., object],
@@ -156,8 +147,9 @@ class TrainBox(QGroupBox):
         self.task: Task | None = None
         self.epochs = QSpinBox(minimum=1, maximum=1000, toolTip="How many times training goes over the images")
         self.epochs.valueChanged.connect(self._name_epochs)
-        saved = context.setting("train_epochs", DEFAULT_EPOCHS)
-        self.epochs.setValue(saved if isinstance(saved, int) and not isinstance(saved, bool) else DEFAULT_EPOCHS)
+        saved = context.setting("train_epochs", TrainingConfig.epochs)
+        valid = isinstance(saved, int) and not isinstance(saved, bool)
+        self.epochs.setValue(saved if valid else TrainingConfig.epochs)
         self._name_epochs(self.epochs.value())
         self.fine_tune = QCheckBox("Start from the current model", toolTip=FINE_TUNE_TIP)
         self.train_button = primary_button("Train")
@@ -259,20 +251,20 @@ class TrainBox(QGroupBox):
             self.task.cancel()
             show_message(self.status, "Cancelling after this step…")
 
-    def _on_progress(self, progress) -> None:  # training.Progress (not imported: TensorFlow)
+    def _on_progress(self, progress: Progress) -> None:
         done = (progress.epoch - 1 + progress.step / max(progress.steps, 1)) / progress.epochs
         self.progress.setValue(round(done * 1000))
         where = "checking the model" if progress.validating else f"step {progress.step} of {progress.steps}"
         lines = [f"<b>Epoch {progress.epoch} of {progress.epochs}</b> · {where}",
-                 f"About {duration(progress.remaining)} left"]
+                 f"About {format_duration(progress.remaining)} left"]
         show_message(self.status, "<br>".join(lines), rich=True)
 
-    def _on_trained(self, result) -> None:  # training.TrainingResult
+    def _on_trained(self, result: TrainingResult) -> None:
         last = result.history[-1]
         seconds = sum(epoch.seconds for epoch in result.history)
         judgement = judge_model(result.calibration)
         use = "Verify uses it now." if judgement.usable else "Verify uses it now, but its answers cannot be trusted."
-        show_message(self.status, f"Trained {plural(len(result.history), 'epoch')} in {duration(seconds)}. "
+        show_message(self.status, f"Trained {plural(len(result.history), 'epoch')} in {format_duration(seconds)}. "
                                   f"{judgement.text} {use}", "ok" if judgement.usable else "error")
         self.figures.setText(
             f"Details: validation precision {last.val_precision:.3f} · recall {last.val_recall:.3f} · "

@@ -159,8 +159,8 @@ class VerifyTab(QWidget):
                 value.clear()
 
     def _check_face(self) -> None:
-        _, detection = self.context.feed.latest()
-        if detection is not None and detection.face.box is not None:
+        _, tracked = self.context.feed.latest()
+        if tracked is not None and tracked.face is not None:
             self._no_face_since = None
         elif self._no_face_since is None:
             self._no_face_since = time.monotonic()
@@ -260,10 +260,11 @@ class VerifyTab(QWidget):
         decision = outcome.decision
         if outcome.logged:
             emit(self.context.audit_changed)
-        verdict = "VERIFIED" if decision.verified else "NOT VERIFIED"
+        verified = decision.verified if self._verdicts.logged is None else self._verdicts.logged  # as logged
+        verdict = "VERIFIED" if verified else "NOT VERIFIED"
         self._show_meter(decision.mean_score, f"<b>{verdict}</b> · score {decision.mean_score:.2f} · "
                                               f"{decision.share:.0%} of comparisons positive",
-                         "yes" if decision.verified else "no")
+                         "yes" if verified else "no")
 
     def _show_meter(self, score: float, text: str, verdict: str) -> None:
         self.meter.setValue(round(score * 100))

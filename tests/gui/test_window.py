@@ -80,7 +80,7 @@ def test_invalid_name_shows_the_reason_and_captures_nothing(open_gui, qtbot):
 
 
 def test_capture_without_camera_reports_it(open_gui, qtbot, monkeypatch):
-    monkeypatch.setattr("faceverify.gui.workers.FRAME_TIMEOUT", 0.5)
+    monkeypatch.setattr("faceverify.gui.jobs.FRAME_TIMEOUT", 0.5)
     window = open_gui(97)
     tab = window.enroll_tab
     tab.person.setEditText("Ada")
@@ -250,15 +250,22 @@ def test_lfw_import_shows_progress_and_the_count(open_gui, qtbot, tmp_path, lfw_
     assert window.verify_tab.guide.marks[1].text() == "✓"
 
 
-def test_find_cameras_says_what_it_found(open_gui, qtbot):
+@pytest.mark.parametrize("devices, message", [
+    ([0, 2], "Cameras found: 0, 2"),
+    ([], "No camera found (devices 0 to 5 were tried)"),
+])
+def test_find_cameras_says_what_it_found(open_gui, qtbot, monkeypatch, devices, message):
+    monkeypatch.setattr("faceverify.gui.jobs.list_devices", lambda: devices)  # the machine's own cameras vary
     window = open_gui(97)
     window.picker.search()
-    qtbot.waitUntil(lambda: "found" in window.statusBar().currentMessage(), timeout=WAIT_MS)
-    assert window.picker.combo.itemText(window.picker.combo.currentIndex()) == "Camera 97"
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == message, timeout=WAIT_MS)
+    combo = window.picker.combo
+    assert [combo.itemText(i) for i in range(combo.count())] == ["Camera 97", *(f"Camera {d}" for d in devices)]
+    assert combo.itemText(combo.currentIndex()) == "Camera 97"
 
 
 def test_the_train_box_offers_the_default_recipe_and_fine_tuning_once_there_is_a_model(open_gui, home):
-    from faceverify.training import TrainingConfig
+    from faceverify.training_types import TrainingConfig
 
     box = open_gui(97).enroll_tab.trainer
     assert box.epochs.value() == TrainingConfig().epochs
