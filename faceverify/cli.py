@@ -188,13 +188,7 @@ def _import_lfw(store: Store, args: argparse.Namespace) -> int:
 
 def _people(store: Store, args: argparse.Namespace) -> int:
     if args.people_command == "remove":
-        from .audit import AuditLog
-
         name = validate_name(args.name)
-        store.require_person(name)
-        if store.audit_path.exists():  # the log first: a person whose images are gone could not be named again
-            with AuditLog(store.audit_path) as log:
-                log.remove_person(name)
         store.remove_person(name)
         print(f"removed {name}: images, cached embeddings and logged attempts")
         return EXIT_OK
@@ -314,7 +308,7 @@ def _log(store: Store, args: argparse.Namespace) -> int:
         print(json.dumps([to_json_dict(e) for e in entries], indent=2))
         return EXIT_OK
     for e in entries:
-        result = "VERIFIED" if e.verified else "NOT VERIFIED"
+        result = "ERROR" if e.error else "VERIFIED" if e.verified else "NOT VERIFIED"
         print(f"{e.time}  {e.kind:<8} {e.person:<24} {result:<12} share {e.share:.2f}  mean {e.mean_score:.2f}"
               f"  [{e.source}: {e.image}]")
     if not entries:

@@ -26,7 +26,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import atomic
+from . import atomic, confine, locks, settings
+from .digest import content_digest
 from .errors import FaceverifyError, InvalidNameError, UnknownPersonError
 from .faces import encode_png
 from .rule import saved_threshold
@@ -77,8 +78,11 @@ def _image_name(png: bytes) -> str:
 
 
 def _crops_in(folder: Path) -> list[Path]:
-    """The stored crops in a folder, sorted; hidden files (an atomic write in progress) are not crops yet."""
-    return sorted(p for p in folder.glob(f"*{IMAGE_SUFFIX}") if not p.name.startswith("."))
+    """The stored crops in a folder, sorted; hidden files (an atomic write in progress) are not crops yet.
+
+    A crop that is a link or a special file is refused (LinkInHomeError), never read.
+    """
+    return confine.regular_files(folder, IMAGE_SUFFIX)
 
 
 def read_crop(path: Path) -> np.ndarray:
@@ -100,53 +104,59 @@ class Store:
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root is not None else default_home()
 
-    # -- locations ---------------------------------------------------------------------------
+    # -- locations (each checked: no link inside the home leads out of it, see confine.inside) ---------
     @property
     def people_dir(self) -> Path:
-        return self.root / "people"
+        return confine.inside(self.root, "people")
 
     @property
     def negatives_dir(self) -> Path:
-        return self.root / "negatives"
+        return confine.inside(self.root, "negatives")
 
     @property
     def model_path(self) -> Path:
-        return self.root / "model" / "siamese.keras"
+        return confine.inside(self.root, "model", "siamese.keras")
 
     @property
     def calibration_path(self) -> Path:
-        return self.root / "model" / "calibration.json"
+        return confine.inside(self.root, "model", "calibration.json")
 
     @property
     def embeddings_dir(self) -> Path:
-        return self.root / "model" / "embeddings"
+        return confine.inside(self.root, "model", "embeddings")
 
     @property
     def checkpoints_dir(self) -> Path:
-        return self.root / "checkpoints"
+        return confine.inside(self.root, "checkpoints")
 
     @property
     def results_dir(self) -> Path:
-        return self.root / "results"
+        return confine.inside(self.root, "results")
 
     @property
     def settings_path(self) -> Path:
-        return self.root / "settings.json"
+        return confine.inside(self.root, "settings.json")
 
     @property
     def audit_path(self) -> Path:
-        return self.root / "audit.sqlite"
+        return confine.inside(self.root, "audit.sqlite")
 
     def ensure(self) -> Store:
-        """Create the home folder (owner-only) if it does not exist yet."""
+        """Create the home folder (owner-only) if it does not exist yet, or make an existing one owner-only."""
         if self.root.exists() and not self.root.is_dir():
             raise FaceverifyError(f"The home folder {self.root} is a file, not a folder: choose another --home")
         atomic.make_private_dir(self.root)
+        if self.root.stat().st_mode & 0o077:
+            try:
+                os.chmod(self.root, atomic.DIR_MODE)
+            except OSError as exc:
+                raise FaceverifyError(f"The home folder {self.root} can be read by others and cannot be made "
+                                      f"owner-only ({exc.strerror}): run chmod 700 on it") from None
         return self
 
     # -- people --------------------------------------------------------------------------------
     def person_dir(self, name: str) -> Path:
-        return self.people_dir / validate_name(name)
+        return confine.inside(self.root, "people", validate_name(name))
 
     def people(self) -> list[PersonSummary]:
         """Every enrolled person, sorted by name."""
@@ -173,19 +183,20 @@ class Store:
         """Paths of a person's crops of one role, in a stable order."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
-        return _crops_in(self.person_dir(name) / role)
+        return _crops_in(confine.inside(self.root, "people", validate_name(name), role))
 
     def find_image(self, name: str, pixels: np.ndarray) -> Path | None:
         """Where this very crop is already stored for the person (in either role), or None."""
         file_name = _image_name(encode_png(pixels))
-        return next((p for r in ROLES if (p := self.person_dir(name) / r / file_name).is_file()), None)
+        folder = self.person_dir(name)
+        return next((p for r in ROLES if (p := confine.inside(folder, r, file_name)).is_file()), None)
 
     def add_image(self, name: str, role: str, pixels: np.ndarray) -> Path:
         """Store one crop for a person (creating the person); identical crops are stored once."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
         data = encode_png(pixels)
-        path = self.person_dir(name) / role / _image_name(data)
+        path = confine.inside(self.person_dir(name), role, _image_name(data))
         if not path.exists():
             self.ensure()
             atomic.make_private_dir(self.people_dir)
@@ -193,20 +204,35 @@ class Store:
         return path
 
     def remove_image(self, path: Path) -> None:
-        """Delete one stored crop (it must be inside the people folder)."""
-        path = Path(path).resolve()
-        if self.people_dir.resolve() not in path.parents:
+        """Delete one stored crop (it must be a crop of an enrolled person, reached through no link)."""
+        path, people = Path(os.path.abspath(path)), Path(os.path.abspath(self.people_dir))
+        relative = path.relative_to(people) if path.is_relative_to(people) else None
+        if relative is None or len(relative.parts) != 3 or relative.parts[1] not in ROLES:
             raise ValueError(f"{path} is not an enrolled image")
-        path.unlink(missing_ok=True)
+        confine.inside(self.root, "people", *relative.parts).unlink(missing_ok=True)
 
-    def remove_person(self, name: str) -> None:
-        """Delete a person's every crop and cached embedding (caches first: an interrupted removal can be re-run)."""
-        folder = self.require_person(name)
+    def remove_person(self, name: str) -> int:
+        """Delete a person entirely: their logged attempts (crops included), cached embeddings and crops.
+
+        Returns how many logged attempts went. Holds the home's writer lock, and first checks that nothing
+        in the person's folder is a link, so a refusal changes nothing; an interrupted removal can be re-run.
+        """
+        from .audit import AuditLog
+
         name = validate_name(name)
-        for cache in self.embeddings_dir.glob("*/*.npz"):  # also a cache written under the name as typed (" Ada ")
-            if cache.stem.strip() == name:
-                cache.unlink(missing_ok=True)
-        shutil.rmtree(folder)
+        self.require_person(name)  # before the lock, which would create a home that is not there
+        with locks.writing(self.root, "removal"):
+            folder = self.require_person(name)
+            confine.check_tree(folder)
+            forgotten = 0
+            if self.audit_path.exists():  # the log first: a person whose images are gone could not be named again
+                with AuditLog(self.audit_path) as log:
+                    forgotten = log.remove_person(name)
+            for cache in self.embeddings_dir.glob("*/*.npz"):  # also a cache written under the name as typed
+                if cache.stem.strip() == name:
+                    cache.unlink(missing_ok=True)
+            shutil.rmtree(folder)
+        return forgotten
 
     # -- LFW negatives ---------------------------------------------------------------------------
     def negative_path(self, person: str, file_name: str) -> Path:
@@ -223,7 +249,8 @@ class Store:
         """Negative crops grouped by LFW identity."""
         if not self.negatives_dir.is_dir():
             return {}
-        folders = sorted(d for d in self.negatives_dir.iterdir() if d.is_dir())
+        folders = sorted(confine.inside(self.root, "negatives", d.name) for d in self.negatives_dir.iterdir())
+        folders = [d for d in folders if d.is_dir()]
         groups = {d.name: _crops_in(d) for d in folders}
         return {name: paths for name, paths in groups.items() if paths}
 
@@ -232,28 +259,18 @@ class Store:
 
     # -- settings ---------------------------------------------------------------------------------
     def load_settings(self) -> dict:
-        """Saved settings (thresholds, camera, ...); an unreadable file counts as empty."""
-        try:
-            settings = json.loads(self.settings_path.read_text("utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return settings if isinstance(settings, dict) else {}
+        """Saved settings (thresholds, camera, ...) of the right types, see :mod:`settings`."""
+        return settings.read(self.settings_path)
 
     def save_settings(self, **changes: object) -> dict:
         """Merge ``changes`` into the saved settings (a value of None removes the key), atomically."""
-        settings = {k: v for k, v in (self.load_settings() | changes).items() if v is not None}
         self.ensure()
-        atomic.write_text(self.settings_path, json.dumps(settings, indent=2, sort_keys=True))
-        return settings
+        return settings.update(self.settings_path, changes)
 
     # -- model and thresholds ------------------------------------------------------------------------
     def model_version(self) -> str | None:
-        """A short identifier that changes whenever the model file is replaced; None without a model."""
-        try:
-            stat = self.model_path.stat()
-        except OSError:
-            return None
-        return f"{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}"
+        """The model's version: a digest of its content (a copy of the home has the same); None without a model."""
+        return content_digest(self.model_path)
 
     def save_calibration(self, calibration: dict | None) -> None:
         """Record the current model's calibrated thresholds (None: it has none), replacing the user's choice.

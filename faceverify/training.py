@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic
+from . import atomic, locks
 from .augment import augment_image
 from .errors import FaceverifyError
 from .evaluation import evaluate_scores
@@ -43,6 +43,7 @@ CALIBRATION_IMPOSTORS = 300  # enrolled people: validation images of other peopl
 CHECKPOINT_SECONDS = 60  # after the first epoch, a checkpoint (~470 MB with Adam's state) at most this often
 LOOK_SHARE = 0.5  # chance that another person's images in a batch get the enrolled person's camera look
 LOOK_SAMPLE = 512  # LFW images the camera look is measured against
+DAMAGED_CHECKPOINT = "the checkpoint is damaged: train again without --resume"
 
 
 @dataclass
@@ -150,6 +151,7 @@ class Trainer:
         self.on_progress = on_progress or (lambda progress: None)
         self.should_stop = should_stop or (lambda: False)
         self.strategy = make_strategy(config.strategy)
+        self.resuming = False  # made by resume(): a damaged checkpoint is an error, not a fresh start
 
     # -- public -----------------------------------------------------------------------------------
     @classmethod
@@ -158,7 +160,11 @@ class Trainer:
         saved = _saved_state(store)
         if saved is None:
             raise FaceverifyError("No interrupted training to resume: start one with `faceverify train`")
-        return cls(store, TrainingConfig(**saved["config"]), **callbacks)
+        if not _checkpoint_intact(store, saved):
+            raise FaceverifyError(DAMAGED_CHECKPOINT)
+        trainer = cls(store, TrainingConfig(**saved["config"]), **callbacks)
+        trainer.resuming = True
+        return trainer
 
     def epochs_done(self) -> int:
         """Epochs an interrupted training of this configuration has already finished (0 if none)."""
@@ -166,7 +172,15 @@ class Trainer:
         return len(saved["history"]) if saved and saved["config"] == asdict(self.config) else 0
 
     def run(self, data: PairData | None = None) -> TrainingResult:
-        """Train to the last epoch, save the model and its calibrated thresholds, write the history; returns it."""
+        """Train to the last epoch, save the model and its calibrated thresholds, write the history; returns it.
+
+        Holds the home's writer lock throughout: a second training, an enrollment, an import or a removal
+        in the same home is refused while this one runs (see :mod:`locks`).
+        """
+        with locks.writing(self.store.ensure().root, "training"):
+            return self._run(data)
+
+    def _run(self, data: PairData | None) -> TrainingResult:
         config = self.config
         self._replica_batch()  # a batch that does not split over the devices is an error before anything starts
         data = data or load_pair_data(self.store, config.seed, config.lfw_identities)
@@ -324,14 +338,19 @@ class Trainer:
     def _restore(self, manager: tf.train.CheckpointManager, checkpoint: tf.train.Checkpoint) -> TrainingResult:
         """Start fresh, or reload the last checkpoint and the history that goes with it."""
         saved = _saved_state(self.store)
-        if saved and saved["config"] == asdict(self.config):
-            # the checkpoint named in the saved state (two are kept: a kill between saving the weights
-            # and the state leaves the state pointing at the previous one, which is still there)
-            path = self.store.checkpoints_dir / Path(saved["checkpoint"]).name
-            if Path(f"{path}.index").is_file():
-                checkpoint.restore(str(path)).expect_partial()
-                return TrainingResult(self.config, [EpochResult(**e) for e in saved["history"]],
-                                      saved["pairs_per_second"])
+        if saved and saved["config"] == asdict(self.config) and _checkpoint_intact(self.store, saved):
+            try:
+                checkpoint.restore(str(_checkpoint_prefix(self.store, saved))).expect_partial()
+            except Exception:  # TensorFlow raises many types (IndexError, DataLossError, ...) for damaged data
+                if not self.resuming:  # the weights may be half restored: no fresh start from them, but next time
+                    shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)
+                    raise FaceverifyError("The checkpoint of the last training was damaged and is removed: "
+                                          "train again") from None
+                raise FaceverifyError(DAMAGED_CHECKPOINT) from None
+            return TrainingResult(self.config, [EpochResult(**e) for e in saved["history"]],
+                                  saved["pairs_per_second"])
+        if self.resuming:
+            raise FaceverifyError(DAMAGED_CHECKPOINT)
         shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)
         atomic.make_private_dir(self.store.checkpoints_dir)
         return TrainingResult(self.config)
@@ -343,6 +362,25 @@ class Trainer:
             file.chmod(atomic.FILE_MODE)
         state = result.to_dict() | {"checkpoint": Path(path).name}
         atomic.write_text(self.store.checkpoints_dir / "training.json", json.dumps(state, indent=2))
+
+
+def _checkpoint_prefix(store: Store, saved: dict) -> Path:
+    """The checkpoint named in the saved state (two are kept: a kill between saving the weights and the state
+    leaves the state pointing at the previous one, which is still there)."""
+    return store.checkpoints_dir / Path(saved["checkpoint"]).name
+
+
+def _checkpoint_intact(store: Store, saved: dict) -> bool:
+    """Whether the saved state's checkpoint has its index and data files, the data as long as the index says."""
+    prefix = _checkpoint_prefix(store, saved)
+    try:
+        reader = tf.train.load_checkpoint(str(prefix))
+        shapes, dtypes = reader.get_variable_to_shape_map(), reader.get_variable_to_dtype_map()
+        stored = sum(p.stat().st_size for p in prefix.parent.glob(f"{prefix.name}.data-*"))
+    except Exception:  # a missing or cut-short index: TensorFlow raises NotFoundError, DataLossError, ...
+        return False
+    needed = sum(int(np.prod(shapes[k], dtype=np.int64)) * dtypes[k].size for k in shapes if dtypes[k] != tf.string)
+    return stored >= needed
 
 
 def _saved_state(store: Store) -> dict | None:

@@ -78,12 +78,13 @@ def assert_one_line_error(status: int, err: str, *phrases: str) -> str:
 def snapshot(root: Path) -> dict[str, tuple]:
     """Everything under ``root``: files by (size, mtime, mode, sha256), folders by mode; {} if it does not exist.
 
-    Folder mtimes are left out: a staging folder created and removed again changes nothing a user could see.
+    Folder mtimes are left out: a staging folder created and removed again changes nothing a user could see;
+    so is the writer lock file (``.lock``, empty between writers), which every writer opens.
     """
     if not root.exists():
         return {}
     result: dict[str, tuple] = {".": ("dir", stat.S_IMODE(root.stat().st_mode))}
-    for path in sorted(root.rglob("*")):
+    for path in sorted(p for p in root.rglob("*") if p != root / ".lock"):
         info = path.lstat()
         key = str(path.relative_to(root))
         if path.is_dir():

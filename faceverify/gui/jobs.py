@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from faceverify import locks
 from faceverify.camera import list_devices
 from faceverify.enrollment import EnrollResult, ImportResult, enroll, import_lfw
 from faceverify.errors import FaceverifyError
@@ -77,6 +78,11 @@ def score_live(task: Task, context: AppContext, name: str, detection: float, ver
 def capture(task: Task, context: AppContext, name: str, role: str, count: int) -> int:
     """Store the faces of ``count`` frames, CAPTURE_INTERVAL apart, as ``role`` images; returns how many."""
     name = validate_name(name)
+    with locks.writing(context.store.root, "capture"):
+        return _capture(task, context, name, role, count)
+
+
+def _capture(task: Task, context: AppContext, name: str, role: str, count: int) -> int:
     stored, due = 0, time.monotonic()
     for index in range(count):
         if task.cancelled():
@@ -130,5 +136,4 @@ def train(task: Task, store: Store, epochs: int, fine_tune: bool = False) -> Tra
 
 def remove_person(task: Task, context: AppContext, name: str) -> int:
     """Delete a person's images and every audit entry about them; returns how many entries went."""
-    context.store.remove_person(name)
-    return context.audit.remove_person(validate_name(name))
+    return context.store.remove_person(name)
