@@ -1,4 +1,4 @@
-"""The one preprocessing path: decode any image, find the face, crop it, 100x100 RGB in [0, 1].
+"""The one preprocessing path: decode any image, find the face, align it on its eyes, 100x100 RGB in [0, 1].
 
 Every image that enters training or verification (webcam frame, enrolled image, LFW negative)
 goes through :func:`prepare`, so the network never sees a difference in framing between sources.
@@ -14,6 +14,7 @@ import numpy as np
 
 from .confine import read_regular_file
 from .errors import ImageError
+from .landmarks import Landmarks, aligned_crop, find_landmarks
 
 CROP_SIZE = 100
 MARGIN = 0.15  # extra border around the detected face box, as a share of its side
@@ -42,14 +43,21 @@ Box = tuple[int, int, int, int]  # x, y, width, height in the source image's pix
 
 @dataclass(frozen=True)
 class Face:
-    """A prepared face: ``pixels`` is 100x100x3 uint8 RGB; ``box`` is the detected face (None if not found)."""
+    """A prepared face: ``pixels`` is 100x100x3 uint8 RGB; ``box`` is the detected face (None if not found);
+    ``landmarks`` its eye and nose points (None where they were not found: then the crop is the plain box crop)."""
 
     pixels: np.ndarray
     box: Box | None
+    landmarks: Landmarks | None = None
 
     @property
     def face_found(self) -> bool:
         return self.box is not None
+
+    @property
+    def aligned(self) -> bool:
+        """Whether the crop is eye-aligned (else it is the detector's box with a margin, or the image's centre)."""
+        return self.landmarks is not None
 
 
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
@@ -258,9 +266,14 @@ def crop(rgb: np.ndarray, square: Box) -> np.ndarray:
 
 
 def crop_face(rgb: np.ndarray, box: Box | None, margin: float = MARGIN) -> Face:
-    """The face in ``box`` with a margin, or the centre of the image when there is no box."""
-    square = square_around(box, margin, rgb.shape) if box else centre_square(rgb.shape)
-    return Face(crop(rgb, square), box)
+    """The face in ``box`` aligned on its eyes; the box with a margin where landmarks fail; the image's centre
+    when there is no box."""
+    if box is None:
+        return Face(crop(rgb, centre_square(rgb.shape)), None)
+    landmarks = find_landmarks(rgb, box)
+    if landmarks is None:
+        return Face(crop(rgb, square_around(box, margin, rgb.shape)), box)
+    return Face(aligned_crop(rgb, landmarks, CROP_SIZE), box, landmarks)
 
 
 def prepare(rgb: np.ndarray, margin: float = MARGIN) -> Face:

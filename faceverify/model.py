@@ -12,6 +12,7 @@ from keras import layers, ops
 from . import atomic
 from .errors import ModelError
 from .faces import CROP_SIZE
+from .precision import FLOAT32
 
 INPUT_SHAPE = (CROP_SIZE, CROP_SIZE, 3)
 EMBEDDING_SIZE = 4096
@@ -25,29 +26,39 @@ class L1Dist(layers.Layer):
         return ops.abs(first - second)
 
 
-def make_embedding() -> keras.Model:
-    """Conv 64@10x10 -> pool -> Conv 128@7x7 -> pool -> Conv 128@4x4 -> pool -> Conv 256@4x4 -> Dense 4096."""
+def make_embedding(policy: str = FLOAT32) -> keras.Model:
+    """Conv 64@10x10 -> pool -> Conv 128@7x7 -> pool -> Conv 128@4x4 -> pool -> Conv 256@4x4 -> Dense 4096.
+
+    ``policy`` is the convolutions' dtype policy (see :mod:`precision`); the Dense layers always compute in float32.
+    """
     inputs = keras.Input(INPUT_SHAPE, name="image")
-    x = layers.Conv2D(64, 10, activation="relu", name="conv1")(inputs)
-    x = layers.MaxPooling2D(2, strides=2, padding="same", name="pool1")(x)
-    x = layers.Conv2D(128, 7, activation="relu", name="conv2")(x)
-    x = layers.MaxPooling2D(2, strides=2, padding="same", name="pool2")(x)
-    x = layers.Conv2D(128, 4, activation="relu", name="conv3")(x)
-    x = layers.MaxPooling2D(2, strides=2, padding="same", name="pool3")(x)
-    x = layers.Conv2D(256, 4, activation="relu", name="conv4")(x)
-    x = layers.Flatten(name="flatten")(x)
-    outputs = layers.Dense(EMBEDDING_SIZE, activation="sigmoid", name="embedding_vector")(x)
+    x = layers.Conv2D(64, 10, activation="relu", name="conv1", dtype=policy)(inputs)
+    x = layers.MaxPooling2D(2, strides=2, padding="same", name="pool1", dtype=policy)(x)
+    x = layers.Conv2D(128, 7, activation="relu", name="conv2", dtype=policy)(x)
+    x = layers.MaxPooling2D(2, strides=2, padding="same", name="pool2", dtype=policy)(x)
+    x = layers.Conv2D(128, 4, activation="relu", name="conv3", dtype=policy)(x)
+    x = layers.MaxPooling2D(2, strides=2, padding="same", name="pool3", dtype=policy)(x)
+    x = layers.Conv2D(256, 4, activation="relu", name="conv4", dtype=policy)(x)
+    x = layers.Flatten(name="flatten", dtype=policy)(x)
+    outputs = layers.Dense(EMBEDDING_SIZE, activation="sigmoid", name="embedding_vector", dtype=FLOAT32)(x)
     return keras.Model(inputs, outputs, name="embedding")
 
 
-def make_siamese() -> keras.Model:
+def make_siamese(policy: str = FLOAT32) -> keras.Model:
     """Two images -> shared embedding -> L1 distance -> Dense(1, sigmoid): the probability they match."""
-    embedding = make_embedding()
+    embedding = make_embedding(policy)
     anchor = keras.Input(INPUT_SHAPE, name="anchor")
     other = keras.Input(INPUT_SHAPE, name="other")
     distance = L1Dist(name="distance")(embedding(anchor), embedding(other))
     score = layers.Dense(1, activation="sigmoid", name="classifier")(distance)
     return keras.Model([anchor, other], score, name="siamese")
+
+
+def with_policy(model: keras.Model, policy: str) -> keras.Model:
+    """A twin of a Siamese model with the same (float32) weights whose convolutions compute under ``policy``."""
+    twin = make_siamese(policy)
+    twin.set_weights(model.get_weights())
+    return twin
 
 
 def embedding_of(siamese: keras.Model) -> keras.Model:
