@@ -16,7 +16,7 @@ from .audit import AuditEntry, AuditLog
 from .faces import Face, encode_png, prepare_file
 from .rule import Decision
 from .store import Store
-from .verifier import Identification, Verifier
+from .verifier import DamagedModelError, Identification, Verifier
 
 
 @dataclass(frozen=True)
@@ -101,11 +101,15 @@ class DecisionService:
         """One decision for a burst of faces (a single image is a burst of one), logged unless ``log`` is False."""
         started = time.perf_counter()
         crops = np.stack([f.pixels for f in faces])
-        if person is None:
-            identification = self.verifier.identify(crops, detection, verification)
-            decision = identification.decisions[0] if identification.decisions else None
-        else:
-            identification, decision = None, self.verifier.verify(person, crops, detection, verification)
+        try:
+            if person is None:
+                identification = self.verifier.identify(crops, detection, verification)
+                decision = identification.decisions[0] if identification.decisions else None
+            else:
+                identification, decision = None, self.verifier.verify(person, crops, detection, verification)
+        except DamagedModelError as exc:
+            self._log_error(image, person, detection, verification, str(exc))
+            raise
         outcome = Outcome(image, decision, identification, any(f.face_found for f in faces),
                           time.perf_counter() - started)
         if log:
@@ -115,14 +119,25 @@ class DecisionService:
     def log(self, outcome: Outcome, face: Face) -> None:
         """Record an outcome in the audit log (with ``face``'s crop if it failed and the setting is on)."""
         d = outcome.decision
-        keep_crop = not outcome.accepted and self.store.load_settings().get("log_failed_crops", False)
+        keep_crop = not outcome.accepted and self.store.load_settings().get("log_failed_crops", False) is True
+        self._record(AuditEntry(
+            kind=outcome.kind, person=outcome.person, verified=outcome.accepted,
+            share=d.share if d else 0.0, mean_score=d.mean_score if d else 0.0,
+            detection_threshold=d.detection_threshold if d else 0.0,
+            verification_threshold=d.verification_threshold if d else 0.0,
+            model_version=d.model_version if d else "", source=self.source, image=outcome.image,
+            crop=encode_png(face.pixels) if keep_crop else None,
+            candidate=d.person if d and outcome.identification and not outcome.accepted else None,
+        ))
+
+    def _log_error(self, image: str, person: str | None, detection: float, verification: float, error: str) -> None:
+        """Record an attempt that could not be decided (a damaged model) as an error, without its crop."""
+        self._record(AuditEntry(
+            kind="identify" if person is None else "verify", person=person or "unknown", verified=False, share=0.0,
+            mean_score=0.0, detection_threshold=detection, verification_threshold=verification,
+            model_version=self.store.model_version() or "", source=self.source, image=image, error=error))
+
+    def _record(self, entry: AuditEntry) -> None:
         self.store.ensure()
         with AuditLog(self.store.audit_path) as log:
-            log.record(AuditEntry(
-                kind=outcome.kind, person=outcome.person, verified=outcome.accepted,
-                share=d.share if d else 0.0, mean_score=d.mean_score if d else 0.0,
-                detection_threshold=d.detection_threshold if d else 0.0,
-                verification_threshold=d.verification_threshold if d else 0.0,
-                model_version=d.model_version if d else "", source=self.source, image=outcome.image,
-                crop=encode_png(face.pixels) if keep_crop else None,
-            ))
+            log.record(entry)

@@ -16,14 +16,28 @@ _cache: dict[str, tuple[tuple[int, int], str]] = {}
 _lock = threading.Lock()
 
 
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """(size, mtime_ns) of a file, or None if it is not there."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+def remember(path: Path, stamp: tuple[int, int], digest: str) -> None:
+    """Take ``digest`` as the file's while it keeps ``stamp`` (recorded beside it when it was written, and
+    copied with it by ``cp -a``): no need to read 150 MB again in each new process."""
+    with _lock:
+        _cache[os.fspath(Path(path).absolute())] = (tuple(stamp), digest)
+
+
 def content_digest(path: Path, length: int = 16) -> str | None:
     """The first ``length`` hex digits of the file's SHA-256, or None if it cannot be read."""
     key = os.fspath(Path(path).absolute())
-    try:
-        info = os.stat(key)
-    except OSError:
+    stamp = file_stamp(key)
+    if stamp is None:
         return None
-    stamp = (info.st_size, info.st_mtime_ns)
     with _lock:
         cached = _cache.get(key)
     if cached and cached[0] == stamp:

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from . import atomic, confine, locks, settings
-from .digest import content_digest
+from .digest import content_digest, file_stamp, remember
 from .errors import FaceverifyError, InvalidNameError, UnknownPersonError
 from .faces import encode_png
 from .rule import saved_threshold
@@ -78,10 +78,7 @@ def _image_name(png: bytes) -> str:
 
 
 def _crops_in(folder: Path) -> list[Path]:
-    """The stored crops in a folder, sorted; hidden files (an atomic write in progress) are not crops yet.
-
-    A crop that is a link or a special file is refused (LinkInHomeError), never read.
-    """
+    """The stored crops in a folder, sorted (not hidden files: atomic writes in progress; never a link: refused)."""
     return confine.regular_files(folder, IMAGE_SUFFIX)
 
 
@@ -280,7 +277,7 @@ class Store:
         if calibration is None:
             self.calibration_path.unlink(missing_ok=True)
         else:
-            record = calibration | {"model_version": self.model_version()}
+            record = calibration | {"model_version": self.model_version(), "model_stamp": file_stamp(self.model_path)}
             atomic.write_text(self.calibration_path, json.dumps(record, indent=2))
         self.save_settings(detection_threshold=None, verification_threshold=None)
 
@@ -290,9 +287,12 @@ class Store:
             record = json.loads(self.calibration_path.read_text("utf-8"))
         except (OSError, ValueError):
             return {}
-        if not isinstance(record, dict) or record.get("model_version") != self.model_version():
+        if not isinstance(record, dict):
             return {}
-        return record
+        stamp, version = record.get("model_stamp"), record.get("model_version")
+        if isinstance(stamp, list) and tuple(stamp) == file_stamp(self.model_path) and isinstance(version, str):
+            remember(self.model_path, stamp, version)  # the model it was calibrated for, still unchanged: no hashing
+        return record if version == self.model_version() else {}
 
     def threshold(self, key: str) -> float:
         """A threshold: the user's saved choice, else the model's calibrated one, else the seed's default."""
