@@ -148,6 +148,16 @@ def make_tgz(folder: Path, archive: Path) -> Path:
     return archive
 
 
+# -- other processes ----------------------------------------------------------------------------------------------
+def hold_home_lock(home: Path, action: str) -> subprocess.Popen:
+    """Another process holding the home's writer lock as faceverify does, until its stdin closes or it is killed."""
+    code = (f"import sys\nfrom faceverify import locks\nwith locks.writing({str(home)!r}, {action!r}):\n"
+            "    print('held', flush=True)\n    sys.stdin.read()\n")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "held\n"
+    return holder
+
+
 # -- the model --------------------------------------------------------------------------------------------------
 def save_random_model(path: Path) -> Path:
     """An untrained Siamese model saved as faceverify saves one (atomically, 0600): enough to verify with."""

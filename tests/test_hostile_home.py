@@ -11,8 +11,6 @@ import os
 import resource
 import shutil
 import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from faceverify.audit import AuditEntry, AuditLog
 from faceverify.faces import encode_png, prepare_file
 from faceverify.locks import LOCK_NAME
 from faceverify.store import Store
-from helpers import assert_one_line_error, lfw_images, run_cli, script_command, snapshot
+from helpers import assert_one_line_error, hold_home_lock, lfw_images, run_cli, script_command, snapshot
 
 PERSON = "Colin_Powell"
 
@@ -147,22 +145,8 @@ def test_an_enrollment_that_fills_the_disk_adds_nothing(name, home):
 
 
 # -- one writer at a time --------------------------------------------------------------------------------------
-def _hold_lock(home: Path, action: str) -> subprocess.Popen:
-    """Another process holding the home's writer lock as faceverify does, until its stdin closes."""
-    code = textwrap.dedent(f"""
-        import sys
-        from faceverify import locks
-        with locks.writing({str(home)!r}, {action!r}):
-            print("held", flush=True)
-            sys.stdin.read()
-    """)
-    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline() == "held\n"
-    return holder
-
-
 def test_a_second_removal_is_refused_naming_the_first_and_a_killed_holder_blocks_nothing(home, capsys):
-    holder = _hold_lock(home, "removal")
+    holder = hold_home_lock(home, "removal")
     before = snapshot(home)
     status, _, err = run_cli(capsys, "--home", home, "people", "remove", "Ada")
     line = assert_one_line_error(status, err, f"another faceverify removal (pid {holder.pid}, since ", "try again")
@@ -179,7 +163,7 @@ def test_the_gui_training_path_is_refused_while_another_process_writes(home):
     from faceverify.locks import HomeBusyError
     from faceverify.training import Trainer, TrainingConfig
 
-    holder = _hold_lock(home, "LFW import")
+    holder = hold_home_lock(home, "LFW import")
     try:
         with pytest.raises(HomeBusyError, match=f"LFW import \\(pid {holder.pid}"):
             Trainer(Store(home), TrainingConfig(epochs=1)).run()
