@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import atomic, locks
+from . import atomic, confine, locks
 from .errors import DatasetError, FaceverifyError, ImageError
 from .faces import Face, decode_image, prepare, read_image
 from .lfw import LfwImage, count_lfw, iter_lfw
@@ -213,10 +213,12 @@ def _count(face: Face | None, result: ImportResult) -> None:
 
 
 def _move_into(source: Path, target: Path) -> None:
-    """Rename every staged file into place (same file system, so each move is atomic)."""
+    """Rename every staged file into place (same file system, so each move is atomic); a person's folder that
+    is a link out of the home refuses the whole import before anything moves."""
     if not source.is_dir():
         return
-    for folder in source.iterdir():
-        atomic.make_private_dir(target / folder.name)
+    folders = [(folder, confine.inside(target, folder.name)) for folder in source.iterdir()]
+    for folder, destination in folders:
+        atomic.make_private_dir(destination)
         for file in folder.iterdir():
-            os.replace(file, target / folder.name / file.name)
+            os.replace(file, destination / file.name)

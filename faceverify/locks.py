@@ -37,11 +37,11 @@ def writing(root: Path, action: str) -> Iterator[None]:
     path = root / LOCK_NAME
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
-    except OSError as exc:
+    except OSError:
         if path.is_symlink():
             raise FaceverifyError(f"{path} is a symbolic link: faceverify follows no links inside its home "
-                                  "folder; remove it") from None
-        raise exc
+                                  "folder and changed nothing; remove the link") from None
+        raise
     try:
         if fcntl is not None:
             try:

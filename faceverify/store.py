@@ -233,7 +233,7 @@ class Store:
 
     # -- LFW negatives ---------------------------------------------------------------------------
     def negative_path(self, person: str, file_name: str) -> Path:
-        return self.negatives_dir / validate_name(person) / (Path(file_name).stem + IMAGE_SUFFIX)
+        return confine.inside(self.root, "negatives", validate_name(person), Path(file_name).stem + IMAGE_SUFFIX)
 
     def add_negative(self, person: str, file_name: str, pixels: np.ndarray) -> Path:
         """Store one negative crop under its LFW identity."""

@@ -20,7 +20,15 @@ from faceverify.audit import AuditEntry, AuditLog
 from faceverify.faces import encode_png, prepare_file
 from faceverify.locks import LOCK_NAME
 from faceverify.store import Store
-from helpers import assert_one_line_error, hold_home_lock, lfw_images, run_cli, script_command, snapshot
+from helpers import (
+    assert_one_line_error,
+    hold_home_lock,
+    lfw_images,
+    lfw_style_folder,
+    run_cli,
+    script_command,
+    snapshot,
+)
 
 PERSON = "Colin_Powell"
 
@@ -51,7 +59,10 @@ def _attempts(home: Path) -> int:
 
 
 # -- confinement ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("link", ["people/Mallory", "people/Ada/positive", "people/Ada/anchor/x.png", "people"])
+LINKS = ["people/Mallory", "people/Ada/positive", "people/Ada/anchor/x.png", "people", LOCK_NAME]
+
+
+@pytest.mark.parametrize("link", LINKS)
 def test_a_link_inside_the_home_is_refused_by_enroll_and_remove_and_nothing_changes(link, home, outside, capsys):
     target = outside / "x.png" if link.endswith(".png") else outside
     if link.endswith(".png"):
@@ -68,6 +79,15 @@ def test_a_link_inside_the_home_is_refused_by_enroll_and_remove_and_nothing_chan
         assert_one_line_error(status, err, "symbolic link", "remove the link")
         assert snapshot(home) == before and snapshot(outside) == outside_before
         assert _attempts(home) == attempts, "the audit log was changed by a refused removal"
+
+
+def test_an_lfw_import_into_a_negatives_folder_that_links_out_is_refused(home, outside, tmp_path, capsys):
+    (home / "negatives").mkdir()
+    os.symlink(outside, home / "negatives" / "Noise_Person1")
+    before, outside_before = snapshot(home), snapshot(outside)
+    status, _, err = run_cli(capsys, "--home", home, "import-lfw", lfw_style_folder(tmp_path / "src") / "lfw")
+    assert_one_line_error(status, err, "Noise_Person1 is a symbolic link")
+    assert snapshot(home) == before and snapshot(outside) == outside_before
 
 
 def test_a_model_folder_that_links_out_is_refused_before_anything_is_read(home, outside, capsys):
