@@ -41,6 +41,16 @@ def inside(root: Path, *parts: str) -> Path:
     return path
 
 
+def owner_only(folder: Path) -> None:
+    """Make a folder that others can read or enter owner-only (0700), or say why it cannot be."""
+    if os.stat(folder).st_mode & 0o077:
+        try:
+            os.chmod(folder, 0o700)
+        except OSError as exc:
+            raise FaceverifyError(f"The home folder {folder} can be read by others and cannot be made owner-only "
+                                  f"({exc.strerror}): run chmod 700 on it") from None
+
+
 def check_tree(folder: Path) -> None:
     """Refuse a folder holding a link or a special file anywhere below it (before deleting or reading it)."""
     for entry in os.scandir(folder):

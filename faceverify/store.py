@@ -10,7 +10,9 @@ Layout (everything owner-only: folders 0700, files 0600)::
     HOME/model/embeddings/<version>/<name>.npz cached gallery embeddings
     HOME/checkpoints/                         training in progress (for --resume)
     HOME/results/                             training history, evaluation reports, ROC plots
-    HOME/settings.json, HOME/audit.sqlite
+    HOME/settings.json, HOME/audit.sqlite, HOME/.lock (the writer lock, see locks.py)
+
+Crops are regular files, never links (see confine.py); hidden files are atomic writes in progress.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import atomic, confine, locks, settings
+from . import atomic, confine, locks, settings, shipped
 from .digest import content_digest, file_stamp, remember
 from .errors import FaceverifyError, InvalidNameError, UnknownPersonError
 from .faces import encode_png
@@ -75,11 +77,6 @@ class PersonSummary:
 def _image_name(png: bytes) -> str:
     """A crop's file name: a hash of its PNG bytes, so the same crop is stored once."""
     return f"{hashlib.sha256(png).hexdigest()[:20]}{IMAGE_SUFFIX}"
-
-
-def _crops_in(folder: Path) -> list[Path]:
-    """The stored crops in a folder, sorted (not hidden files: atomic writes in progress; never a link: refused)."""
-    return confine.regular_files(folder, IMAGE_SUFFIX)
 
 
 def read_crop(path: Path) -> np.ndarray:
@@ -142,13 +139,7 @@ class Store:
         """Create the home folder (owner-only) if it does not exist yet, or make an existing one owner-only."""
         if self.root.exists() and not self.root.is_dir():
             raise FaceverifyError(f"The home folder {self.root} is a file, not a folder: choose another --home")
-        atomic.make_private_dir(self.root)
-        if self.root.stat().st_mode & 0o077:
-            try:
-                os.chmod(self.root, atomic.DIR_MODE)
-            except OSError as exc:
-                raise FaceverifyError(f"The home folder {self.root} can be read by others and cannot be made "
-                                      f"owner-only ({exc.strerror}): run chmod 700 on it") from None
+        confine.owner_only(atomic.make_private_dir(self.root))
         return self
 
     # -- people --------------------------------------------------------------------------------
@@ -180,7 +171,7 @@ class Store:
         """Paths of a person's crops of one role, in a stable order."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
-        return _crops_in(confine.inside(self.root, "people", validate_name(name), role))
+        return confine.regular_files(confine.inside(self.root, "people", validate_name(name), role), IMAGE_SUFFIX)
 
     def find_image(self, name: str, pixels: np.ndarray) -> Path | None:
         """Where this very crop is already stored for the person (in either role), or None."""
@@ -209,10 +200,9 @@ class Store:
         confine.inside(self.root, "people", *relative.parts).unlink(missing_ok=True)
 
     def remove_person(self, name: str) -> int:
-        """Delete a person entirely: their logged attempts (crops included), cached embeddings and crops.
+        """Delete a person's logged attempts (crops included), cached embeddings and crops; returns how many attempts.
 
-        Returns how many logged attempts went. Holds the home's writer lock, and first checks that nothing
-        in the person's folder is a link, so a refusal changes nothing; an interrupted removal can be re-run.
+        Under the writer lock, and only once nothing in the folder is a link (a refusal changes nothing); re-runnable.
         """
         from .audit import AuditLog
 
@@ -248,7 +238,7 @@ class Store:
             return {}
         folders = sorted(confine.inside(self.root, "negatives", d.name) for d in self.negatives_dir.iterdir())
         folders = [d for d in folders if d.is_dir()]
-        groups = {d.name: _crops_in(d) for d in folders}
+        groups = {d.name: confine.regular_files(d, IMAGE_SUFFIX) for d in folders}
         return {name: paths for name, paths in groups.items() if paths}
 
     def negative_count(self) -> int:
@@ -265,8 +255,15 @@ class Store:
         return settings.update(self.settings_path, changes)
 
     # -- model and thresholds ------------------------------------------------------------------------
+    def has_own_model(self) -> bool:
+        """Whether this home has a model of its own (else verification uses the shipped generic model)."""
+        return self.model_path.is_file()
+
     def model_version(self) -> str | None:
-        """The model's version: a digest of its content (a copy of the home has the same); None without a model."""
+        """The model in use's version: a digest of this home's model file's content (a copied home has the same),
+        else the shipped generic model's; None when there is neither."""
+        if not self.has_own_model():
+            return shipped.version()
         return content_digest(self.model_path)
 
     def save_calibration(self, calibration: dict | None) -> None:
@@ -282,7 +279,9 @@ class Store:
         self.save_settings(detection_threshold=None, verification_threshold=None)
 
     def calibrated_thresholds(self) -> dict:
-        """The thresholds calibrated for the current model file, or {} when there are none (or they are stale)."""
+        """The thresholds calibrated for the model in use, or {} when there are none (or they are stale)."""
+        if not self.has_own_model():
+            return shipped.calibration()
         try:
             record = json.loads(self.calibration_path.read_text("utf-8"))
         except (OSError, ValueError):
