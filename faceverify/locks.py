@@ -19,7 +19,7 @@ from .errors import FaceverifyError
 
 try:
     import fcntl
-except ImportError:  # Windows: no advisory locks, writers are not serialised
+except ImportError:  # Windows: no flock; writers are not serialised there
     fcntl = None
 
 LOCK_NAME = ".lock"
@@ -32,37 +32,41 @@ class HomeBusyError(FaceverifyError):
 @contextlib.contextmanager
 def writing(root: Path, action: str) -> Iterator[None]:
     """Hold the home's writer lock while ``action`` (a noun: "training") runs; HomeBusyError if another holds it."""
+    if fcntl is None:
+        yield
+        return
     root = Path(root)
     make_private_dir(root)
     path = root / LOCK_NAME
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
     except OSError:
         if path.is_symlink():
             raise FaceverifyError(f"{path} is a symbolic link: faceverify follows no links inside its home "
                                   "folder and changed nothing; remove the link") from None
         raise
     try:
-        if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise HomeBusyError(f"{describe_holder(fd)} is changing the home folder {root}: "
-                                    "wait until it has finished and try again") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise HomeBusyError(f"{describe_holder(fd)} is changing the home folder {root}: "
+                                "wait until it has finished and try again") from None
         since = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         record = json.dumps({"action": action, "pid": os.getpid(), "since": since}).encode()
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, record, 0)
+        with contextlib.suppress(OSError):  # a full disk must not stop a removal, which frees space
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, record, 0)
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # releases the lock
 
 
 def describe_holder(fd: int) -> str:
-    """Who holds the lock open as ``fd``, as recorded by its holder: "a training (pid 123, since ...)"."""
+    """Who holds the lock open as ``fd``, as recorded: "another faceverify training (pid 123, since ...)"."""
     try:
         record = json.loads(os.pread(fd, 4096, 0))
         return f"another faceverify {record['action']} (pid {int(record['pid'])}, since {record['since']})"
