@@ -108,7 +108,8 @@ class DecisionService:
             else:
                 identification, decision = None, self.verifier.verify(person, crops, detection, verification)
         except DamagedModelError as exc:
-            self._log_error(image, person, detection, verification, str(exc))
+            if log:
+                self._log_error(image, person, detection, verification, str(exc))
             raise
         outcome = Outcome(image, decision, identification, any(f.face_found for f in faces),
                           time.perf_counter() - started)
@@ -119,7 +120,7 @@ class DecisionService:
     def log(self, outcome: Outcome, face: Face) -> None:
         """Record an outcome in the audit log (with ``face``'s crop if it failed and the setting is on)."""
         d = outcome.decision
-        keep_crop = not outcome.accepted and self.store.load_settings().get("log_failed_crops", False) is True
+        keep_crop = not outcome.accepted and self.store.load_settings().get("log_failed_crops", False)
         self._record(AuditEntry(
             kind=outcome.kind, person=outcome.person, verified=outcome.accepted,
             share=d.share if d else 0.0, mean_score=d.mean_score if d else 0.0,
