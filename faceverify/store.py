@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import atomic, confine, locks, settings, shipped
+from . import atomic, confine, settings, shipped
 from .digest import content_digest, file_stamp, remember
 from .errors import FaceverifyError, InvalidNameError, UnknownPersonError
 from .faces import encode_png
@@ -199,27 +199,17 @@ class Store:
             raise ValueError(f"{path} is not an enrolled image")
         confine.inside(self.root, "people", *relative.parts).unlink(missing_ok=True)
 
-    def remove_person(self, name: str) -> int:
-        """Delete a person's logged attempts (crops included), cached embeddings and crops; returns how many attempts.
+    def remove_person(self, name: str) -> None:
+        """Delete a person's every crop and cached embedding (caches first: an interrupted removal can be re-run).
 
-        Under the writer lock, and only once nothing in the folder is a link (a refusal changes nothing); re-runnable.
+        The whole removal (audit log, lock, link check) is :func:`enrollment.remove_person`.
         """
-        from .audit import AuditLog
-
+        folder = self.require_person(name)
         name = validate_name(name)
-        self.require_person(name)  # before the lock, which would create a home that is not there
-        with locks.writing(self.root, "removal"):
-            folder = self.require_person(name)
-            confine.check_tree(folder)
-            forgotten = 0
-            if self.audit_path.exists():  # the log first: a person whose images are gone could not be named again
-                with AuditLog(self.audit_path) as log:
-                    forgotten = log.remove_person(name)
-            for cache in self.embeddings_dir.glob("*/*.npz"):  # also a cache written under the name as typed
-                if cache.stem.strip() == name:
-                    cache.unlink(missing_ok=True)
-            shutil.rmtree(folder)
-        return forgotten
+        for cache in self.embeddings_dir.glob("*/*.npz"):  # also a cache written under the name as typed (" Ada ")
+            if cache.stem.strip() == name:
+                cache.unlink(missing_ok=True)
+        shutil.rmtree(folder)
 
     # -- LFW negatives ---------------------------------------------------------------------------
     def negative_path(self, person: str, file_name: str) -> Path:
