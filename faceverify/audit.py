@@ -28,7 +28,9 @@ CREATE TABLE IF NOT EXISTS attempts (
     model_version TEXT NOT NULL,
     source TEXT NOT NULL CHECK (source IN ('gui', 'cli')),
     image TEXT NOT NULL,
-    crop BLOB
+    crop BLOB,
+    candidate TEXT,
+    error TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_person ON attempts (person);
 """
@@ -53,6 +55,8 @@ class AuditEntry:
     source: str  # 'gui' or 'cli'
     image: str  # the image's file name, or 'camera'
     crop: bytes | None = None  # the face crop as PNG bytes
+    candidate: str | None = None  # identify, nobody identified: the closest person (their removal drops the crop)
+    error: str | None = None  # why the attempt could not be decided (a damaged model), else None
     time: str = field(default_factory=_now)  # UTC, ISO-8601
     id: int | None = None  # set by the log
 
@@ -85,6 +89,10 @@ class AuditLog:
         self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute("PRAGMA secure_delete=ON")  # deleted crops are overwritten, not just unlinked
         self._connection.executescript(_SCHEMA)
+        present = {row[1] for row in self._connection.execute("PRAGMA table_info(attempts)")}
+        for column in ("candidate", "error"):  # a log written by an earlier version lacks them
+            if column not in present:
+                self._connection.execute(f"ALTER TABLE attempts ADD COLUMN {column} TEXT")
 
     def record(self, entry: AuditEntry) -> int:
         """Adds the attempt; returns its id."""
@@ -105,15 +113,21 @@ class AuditLog:
     def remove_person(self, name: str) -> int:
         """Deletes every attempt logged for that person, crops included; returns how many.
 
-        Names are compared without surrounding white space, as the store does: " Ada " is Ada.
+        An identification of nobody whose closest candidate was that person stays an attempt (of someone
+        else), but loses its crop and the candidate's name. Names are compared without surrounding white
+        space, as the store does: " Ada " is Ada.
         """
         name = name.strip()
         with self._lock:
             with self._connection:
-                spellings = [row[0] for row in self._connection.execute("SELECT DISTINCT person FROM attempts")
-                             if row[0].strip() == name]
+                spellings = [row[0] for row in self._connection.execute(
+                    "SELECT person FROM attempts UNION SELECT candidate FROM attempts WHERE candidate IS NOT NULL")
+                    if row[0].strip() == name]
                 count = sum(self._connection.execute("DELETE FROM attempts WHERE person = ?", (spelling,)).rowcount
                             for spelling in spellings)
+                for spelling in spellings:
+                    self._connection.execute("UPDATE attempts SET crop = NULL, candidate = NULL WHERE candidate = ?",
+                                             (spelling,))
             # Move the change into the database file and empty the WAL, which still holds the old pages.
             self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return count

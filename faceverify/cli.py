@@ -227,7 +227,7 @@ def _log(store: Store, args: argparse.Namespace) -> int:
         print(json.dumps([to_json_dict(e) for e in entries], indent=2))
         return EXIT_OK
     for e in entries:
-        result = "VERIFIED" if e.verified else "NOT VERIFIED"
+        result = "ERROR" if e.error else "VERIFIED" if e.verified else "NOT VERIFIED"
         print(f"{e.time}  {e.kind:<8} {e.person:<24} {result:<12} share {e.share:.2f}  mean {e.mean_score:.2f}"
               f"  [{e.source}: {e.image}]")
     if not entries:

@@ -17,7 +17,7 @@ from .audit import AuditEntry, AuditLog
 from .faces import Face, encode_png, prepare_file
 from .rule import Decision
 from .store import Store
-from .verifier import Identification, Verifier
+from .verifier import DamagedModelError, Identification, Verifier
 
 
 @dataclass(frozen=True)
@@ -125,11 +125,16 @@ class DecisionService:
         """One decision for a burst of faces (a single image is a burst of one), logged unless ``log`` is False."""
         started = time.perf_counter()
         crops = np.stack([f.pixels for f in faces])
-        if person is None:
-            identification = self.verifier.identify(crops, detection, verification)
-            decision = identification.decisions[0] if identification.decisions else None
-        else:
-            identification, decision = None, self.verifier.verify(person, crops, detection, verification)
+        try:
+            if person is None:
+                identification = self.verifier.identify(crops, detection, verification)
+                decision = identification.decisions[0] if identification.decisions else None
+            else:
+                identification, decision = None, self.verifier.verify(person, crops, detection, verification)
+        except DamagedModelError as exc:
+            if log:
+                self._log_error(image, person, detection, verification, str(exc))
+            raise
         outcome = Outcome(image, decision, identification, any(f.face_found for f in faces),
                           time.perf_counter() - started)
         if log:
@@ -147,4 +152,12 @@ class DecisionService:
             verification_threshold=d.verification_threshold if d else 0.0,
             model_version=d.model_version if d else "", source=self.source, image=outcome.image,
             crop=encode_png(face.pixels) if keep_crop else None,
+            candidate=d.person if d and outcome.identification and not outcome.accepted else None,
         ))
+
+    def _log_error(self, image: str, person: str | None, detection: float, verification: float, error: str) -> None:
+        """Record an attempt that could not be decided (a damaged model) as an error, without its crop."""
+        self.audit.record(AuditEntry(
+            kind="identify" if person is None else "verify", person=person or "unknown", verified=False, share=0.0,
+            mean_score=0.0, detection_threshold=detection, verification_threshold=verification,
+            model_version=self.store.model_version() or "", source=self.source, image=image, error=error))

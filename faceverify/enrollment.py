@@ -18,15 +18,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import atomic
+from . import atomic, confine, locks
 from .audit import AuditLog
-from .errors import DatasetError, ImageError
+from .errors import DatasetError, FaceverifyError, ImageError
 from .faces import Face, decode_image, prepare, read_image
 from .lfw import LfwImage, count_lfw, iter_lfw
-from .store import ROLES, Store, validate_name
+from .store import IMAGE_SUFFIX, ROLES, Store, validate_name
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 STAGING_PREFIX = ".import-"  # HOME/.import-<random>: an LFW import in progress
+ENROLL_STAGING_PREFIX = ".enroll-"  # HOME/.enroll-<random>: an enrollment in progress
 IMPORT_WINDOW = 64  # LFW images being prepared at once
 
 
@@ -72,21 +73,64 @@ def prepare_images(paths: Iterable[Path]) -> tuple[list[tuple[Path, Face]], list
 
 
 def enroll(store: Store, name: str, paths: Iterable[Path], role: str | None = None) -> EnrollResult:
-    """Add images to a person: to ``role``, or to whichever of anchor/positive has fewer (alternating)."""
+    """Add images to a person: to ``role``, or to whichever of anchor/positive has fewer (alternating).
+
+    All or nothing: the crops are written to a staging folder in the home first and moved into place only
+    once every one is written, so a failure (a full disk) adds none of them, and a person who did not exist
+    before a failed enrollment does not exist after it. Holds the home's writer lock.
+    """
     name = validate_name(name)
     faces, skipped = prepare_images(paths)
-    result = EnrollResult(skipped=skipped)
+    with locks.writing(store.ensure().root, "enrollment"):
+        _remove_stale_staging(store, ENROLL_STAGING_PREFIX)
+        staging = store.root / f"{ENROLL_STAGING_PREFIX}{uuid.uuid4().hex}"
+        try:
+            result = _stage_enrollment(store, Store(staging), name, faces, role)
+            result.skipped = skipped
+            _commit_person(Store(staging).person_dir(name), store, name)
+        except OSError as exc:
+            raise FaceverifyError(f"Enrolling {name} failed and added nothing: {exc.strerror or exc}") from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return result
+
+
+def _stage_enrollment(store: Store, staged: Store, name: str, faces: list[tuple[Path, Face]],
+                      role: str | None) -> EnrollResult:
+    """Write the new crops under ``staged``; the roles alternate from the person's present counts."""
+    result = EnrollResult()
     counts = {r: len(store.images(name, r)) for r in ROLES}
     for _, face in faces:
-        if store.find_image(name, face.pixels) is not None:  # never the same crop twice, nor as anchor and positive
+        if store.find_image(name, face.pixels) or staged.find_image(name, face.pixels):  # never the same crop twice
             result.already_there += 1
             continue
         chosen = role or min(ROLES, key=lambda r: (counts[r], ROLES.index(r)))
-        store.add_image(name, chosen, face.pixels)
+        staged.add_image(name, chosen, face.pixels)
         counts[chosen] += 1
         result.added[chosen] += 1
         result.without_face += not face.face_found
     return result
+
+
+def _commit_person(source: Path, store: Store, name: str) -> None:
+    """Move a staged person's crops into the home: a new person in one rename, else file by file, undone on error."""
+    if not source.is_dir():
+        return  # nothing new
+    target = store.person_dir(name)
+    if not os.path.lexists(target):
+        atomic.make_private_dir(store.people_dir)
+        os.rename(source, target)
+        return
+    moved: list[Path] = []
+    try:
+        for file in sorted(source.glob(f"*/*{IMAGE_SUFFIX}")):
+            destination = atomic.make_private_dir(target / file.parent.name) / file.name
+            os.replace(file, destination)
+            moved.append(destination)
+    except BaseException:
+        for destination in moved:
+            destination.unlink(missing_ok=True)
+        raise
 
 
 @dataclass
@@ -101,10 +145,19 @@ class ImportResult:
 
 def import_lfw(store: Store, source: Path, people: set[str] | None = None,
                on_progress: Callable[[int, int | None], None] | None = None) -> ImportResult:
-    """Import LFW images as negatives, streaming; all or nothing: a failure part-way adds none of them."""
+    """Import LFW images as negatives, streaming; all or nothing: a failure part-way adds none of them.
+
+    Holds the home's writer lock (a training reading the negatives meanwhile is refused, and refuses this).
+    """
+    with locks.writing(store.ensure().root, "LFW import"):
+        return _import_lfw(store, source, people, on_progress)
+
+
+def _import_lfw(store: Store, source: Path, people: set[str] | None,
+                on_progress: Callable[[int, int | None], None] | None) -> ImportResult:
     result = ImportResult()
     total = count_lfw(Path(source)) if people is None else None
-    _remove_stale_staging(store)
+    _remove_stale_staging(store, STAGING_PREFIX)
     staging = store.root / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
     atomic.make_private_dir(staging)
     try:
@@ -132,13 +185,13 @@ def import_lfw(store: Store, source: Path, people: set[str] | None = None,
     return result
 
 
-def _remove_stale_staging(store: Store) -> None:
-    """Staging folders of imports that were killed (SIGKILL: ``finally`` never ran), once surely abandoned:
-    nothing added to them for an hour (a running import adds to its person folders all the time)."""
+def _remove_stale_staging(store: Store, prefix: str) -> None:
+    """Staging folders of imports or enrollments that were killed (SIGKILL: ``finally`` never ran), once surely
+    abandoned: nothing added to them for an hour (a running import adds to its person folders all the time)."""
     now = time.time()
-    for folder in store.root.glob(f"{STAGING_PREFIX}*"):
+    for folder in store.root.glob(f"{prefix}*"):
         with contextlib.suppress(OSError):
-            touched = max(p.stat().st_mtime for p in [folder, *folder.glob("negatives/*")])
+            touched = max(p.stat().st_mtime for p in [folder, *folder.glob("*/*")])
             if now - touched > atomic.STALE_AFTER_S:
                 shutil.rmtree(folder, ignore_errors=True)
 
@@ -162,13 +215,15 @@ def _count(face: Face | None, result: ImportResult) -> None:
 
 
 def _move_into(source: Path, target: Path) -> None:
-    """Rename every staged file into place (same file system, so each move is atomic)."""
+    """Rename every staged file into place (same file system, so each move is atomic); a person's folder that
+    is a link out of the home refuses the whole import before anything moves."""
     if not source.is_dir():
         return
-    for folder in source.iterdir():
-        atomic.make_private_dir(target / folder.name)
+    folders = [(folder, confine.inside(target, folder.name)) for folder in source.iterdir()]
+    for folder, destination in folders:
+        atomic.make_private_dir(destination)
         for file in folder.iterdir():
-            os.replace(file, target / folder.name / file.name)
+            os.replace(file, destination / file.name)
 
 
 def remove_person(store: Store, name: str, audit: AuditLog | None = None) -> int:
@@ -176,15 +231,19 @@ def remove_person(store: Store, name: str, audit: AuditLog | None = None) -> int
 
     The log goes first: once the images are gone the name could not be found again to finish an interrupted
     removal. ``audit`` is an open log (else the home's is opened for the call). Returns the entries deleted.
+    Holds the home's writer lock, and first checks that nothing in the person's folder is a link or a special
+    file, so that a refusal changes nothing.
     """
     name = validate_name(name)
-    store.require_person(name)
-    if audit is not None:
-        removed = audit.remove_person(name)
-    elif store.audit_path.exists():
-        with AuditLog(store.audit_path) as log:
-            removed = log.remove_person(name)
-    else:
-        removed = 0
-    store.remove_person(name)
+    store.require_person(name)  # before the lock, which would create a home that is not there
+    with locks.writing(store.root, "removal"):
+        confine.check_tree(store.require_person(name))
+        if audit is not None:
+            removed = audit.remove_person(name)
+        elif store.audit_path.exists():
+            with AuditLog(store.audit_path) as log:
+                removed = log.remove_person(name)
+        else:
+            removed = 0
+        store.remove_person(name)
     return removed

@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .confine import read_regular_file
 from .errors import ImageError
 from .landmarks import Landmarks, aligned_crop, find_landmarks
 
@@ -153,16 +154,9 @@ def _declared_size(data: bytes) -> tuple[int, int] | None:
 
 
 def read_image(path: Path) -> np.ndarray:
-    """Read an image file as 8-bit RGB, with a clear message when it is missing or unreadable."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ImageError(f"File not found: {path}") from None
-    except IsADirectoryError:
-        raise ImageError(f"{path} is a folder, not an image") from None
-    except OSError as exc:
-        raise ImageError(f"Cannot read {path}: {exc.strerror}") from None
-    return decode_image(data, str(path))
+    """Read an image file as 8-bit RGB, with a clear message when it is missing, unreadable, not a regular file
+    (a FIFO, a device) or too large."""
+    return decode_image(read_regular_file(Path(path)), str(path))
 
 
 def to_rgb8(image: np.ndarray, name: str = "image") -> np.ndarray:

@@ -10,7 +10,9 @@ Layout (everything owner-only: folders 0700, files 0600)::
     HOME/model/embeddings/<version>/<name>.npz cached gallery embeddings
     HOME/checkpoints/                         training in progress (for --resume)
     HOME/results/                             training history, evaluation reports, ROC plots
-    HOME/settings.json, HOME/audit.sqlite
+    HOME/settings.json, HOME/audit.sqlite, HOME/.lock (the writer lock, see locks.py)
+
+Crops are regular files, never links (see confine.py); hidden files are atomic writes in progress.
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import atomic, shipped
+from . import atomic, confine, settings, shipped
+from .digest import content_digest, file_stamp, remember
 from .errors import FaceverifyError, InvalidNameError, UnknownPersonError
 from .faces import encode_png
 from .rule import saved_threshold
@@ -76,11 +79,6 @@ def _image_name(png: bytes) -> str:
     return f"{hashlib.sha256(png).hexdigest()[:20]}{IMAGE_SUFFIX}"
 
 
-def _crops_in(folder: Path) -> list[Path]:
-    """The stored crops in a folder, sorted; hidden files (an atomic write in progress) are not crops yet."""
-    return sorted(p for p in folder.glob(f"*{IMAGE_SUFFIX}") if not p.name.startswith("."))
-
-
 def read_crop(path: Path) -> np.ndarray:
     """A stored crop as 100x100x3 uint8 RGB."""
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -100,53 +98,53 @@ class Store:
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root is not None else default_home()
 
-    # -- locations ---------------------------------------------------------------------------
+    # -- locations (each checked: no link inside the home leads out of it, see confine.inside) ---------
     @property
     def people_dir(self) -> Path:
-        return self.root / "people"
+        return confine.inside(self.root, "people")
 
     @property
     def negatives_dir(self) -> Path:
-        return self.root / "negatives"
+        return confine.inside(self.root, "negatives")
 
     @property
     def model_path(self) -> Path:
-        return self.root / "model" / "siamese.keras"
+        return confine.inside(self.root, "model", "siamese.keras")
 
     @property
     def calibration_path(self) -> Path:
-        return self.root / "model" / "calibration.json"
+        return confine.inside(self.root, "model", "calibration.json")
 
     @property
     def embeddings_dir(self) -> Path:
-        return self.root / "model" / "embeddings"
+        return confine.inside(self.root, "model", "embeddings")
 
     @property
     def checkpoints_dir(self) -> Path:
-        return self.root / "checkpoints"
+        return confine.inside(self.root, "checkpoints")
 
     @property
     def results_dir(self) -> Path:
-        return self.root / "results"
+        return confine.inside(self.root, "results")
 
     @property
     def settings_path(self) -> Path:
-        return self.root / "settings.json"
+        return confine.inside(self.root, "settings.json")
 
     @property
     def audit_path(self) -> Path:
-        return self.root / "audit.sqlite"
+        return confine.inside(self.root, "audit.sqlite")
 
     def ensure(self) -> Store:
-        """Create the home folder (owner-only) if it does not exist yet."""
+        """Create the home folder (owner-only) if it does not exist yet, or make an existing one owner-only."""
         if self.root.exists() and not self.root.is_dir():
             raise FaceverifyError(f"The home folder {self.root} is a file, not a folder: choose another --home")
-        atomic.make_private_dir(self.root)
+        confine.owner_only(atomic.make_private_dir(self.root))
         return self
 
     # -- people --------------------------------------------------------------------------------
     def person_dir(self, name: str) -> Path:
-        return self.people_dir / validate_name(name)
+        return confine.inside(self.root, "people", validate_name(name))
 
     def people(self) -> list[PersonSummary]:
         """Every enrolled person, sorted by name."""
@@ -173,19 +171,20 @@ class Store:
         """Paths of a person's crops of one role, in a stable order."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
-        return _crops_in(self.person_dir(name) / role)
+        return confine.regular_files(confine.inside(self.root, "people", validate_name(name), role), IMAGE_SUFFIX)
 
     def find_image(self, name: str, pixels: np.ndarray) -> Path | None:
         """Where this very crop is already stored for the person (in either role), or None."""
         file_name = _image_name(encode_png(pixels))
-        return next((p for r in ROLES if (p := self.person_dir(name) / r / file_name).is_file()), None)
+        folder = self.person_dir(name)
+        return next((p for r in ROLES if (p := confine.inside(folder, r, file_name)).is_file()), None)
 
     def add_image(self, name: str, role: str, pixels: np.ndarray) -> Path:
         """Store one crop for a person (creating the person); identical crops are stored once."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
         data = encode_png(pixels)
-        path = self.person_dir(name) / role / _image_name(data)
+        path = confine.inside(self.person_dir(name), role, _image_name(data))
         if not path.exists():
             self.ensure()
             atomic.make_private_dir(self.people_dir)
@@ -193,14 +192,18 @@ class Store:
         return path
 
     def remove_image(self, path: Path) -> None:
-        """Delete one stored crop (it must be inside the people folder)."""
-        path = Path(path).resolve()
-        if self.people_dir.resolve() not in path.parents:
+        """Delete one stored crop (it must be a crop of an enrolled person, reached through no link)."""
+        path, people = Path(os.path.abspath(path)), Path(os.path.abspath(self.people_dir))
+        relative = path.relative_to(people) if path.is_relative_to(people) else None
+        if relative is None or len(relative.parts) != 3 or relative.parts[1] not in ROLES:
             raise ValueError(f"{path} is not an enrolled image")
-        path.unlink(missing_ok=True)
+        confine.inside(self.root, "people", *relative.parts).unlink(missing_ok=True)
 
     def remove_person(self, name: str) -> None:
-        """Delete a person's every crop and cached embedding (caches first: an interrupted removal can be re-run)."""
+        """Delete a person's every crop and cached embedding (caches first: an interrupted removal can be re-run).
+
+        The whole removal (audit log, lock, link check) is :func:`enrollment.remove_person`.
+        """
         folder = self.require_person(name)
         name = validate_name(name)
         for cache in self.embeddings_dir.glob("*/*.npz"):  # also a cache written under the name as typed (" Ada ")
@@ -210,7 +213,7 @@ class Store:
 
     # -- LFW negatives ---------------------------------------------------------------------------
     def negative_path(self, person: str, file_name: str) -> Path:
-        return self.negatives_dir / validate_name(person) / (Path(file_name).stem + IMAGE_SUFFIX)
+        return confine.inside(self.root, "negatives", validate_name(person), Path(file_name).stem + IMAGE_SUFFIX)
 
     def add_negative(self, person: str, file_name: str, pixels: np.ndarray) -> Path:
         """Store one negative crop under its LFW identity."""
@@ -223,8 +226,9 @@ class Store:
         """Negative crops grouped by LFW identity."""
         if not self.negatives_dir.is_dir():
             return {}
-        folders = sorted(d for d in self.negatives_dir.iterdir() if d.is_dir())
-        groups = {d.name: _crops_in(d) for d in folders}
+        folders = sorted(confine.inside(self.root, "negatives", d.name) for d in self.negatives_dir.iterdir())
+        folders = [d for d in folders if d.is_dir()]
+        groups = {d.name: confine.regular_files(d, IMAGE_SUFFIX) for d in folders}
         return {name: paths for name, paths in groups.items() if paths}
 
     def negative_count(self) -> int:
@@ -232,19 +236,13 @@ class Store:
 
     # -- settings ---------------------------------------------------------------------------------
     def load_settings(self) -> dict:
-        """Saved settings (thresholds, camera, ...); an unreadable file counts as empty."""
-        try:
-            settings = json.loads(self.settings_path.read_text("utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return settings if isinstance(settings, dict) else {}
+        """Saved settings (thresholds, camera, ...) of the right types, see :mod:`settings`."""
+        return settings.read(self.settings_path)
 
     def save_settings(self, **changes: object) -> dict:
         """Merge ``changes`` into the saved settings (a value of None removes the key), atomically."""
-        settings = {k: v for k, v in (self.load_settings() | changes).items() if v is not None}
         self.ensure()
-        atomic.write_text(self.settings_path, json.dumps(settings, indent=2, sort_keys=True))
-        return settings
+        return settings.update(self.settings_path, changes)
 
     # -- model and thresholds ------------------------------------------------------------------------
     def has_own_model(self) -> bool:
@@ -252,13 +250,11 @@ class Store:
         return self.model_path.is_file()
 
     def model_version(self) -> str | None:
-        """A short identifier that changes whenever the model in use changes: this home's model file, else the
-        shipped generic model; None when there is neither."""
-        try:
-            stat = self.model_path.stat()
-        except OSError:
+        """The model in use's version: a digest of this home's model file's content (a copied home has the same),
+        else the shipped generic model's; None when there is neither."""
+        if not self.has_own_model():
             return shipped.version()
-        return f"{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}"
+        return content_digest(self.model_path)
 
     def save_calibration(self, calibration: dict | None) -> None:
         """Record the current model's calibrated thresholds (None: it has none), replacing the user's choice.
@@ -268,7 +264,7 @@ class Store:
         if calibration is None:
             self.calibration_path.unlink(missing_ok=True)
         else:
-            record = calibration | {"model_version": self.model_version()}
+            record = calibration | {"model_version": self.model_version(), "model_stamp": file_stamp(self.model_path)}
             atomic.write_text(self.calibration_path, json.dumps(record, indent=2))
         self.save_settings(detection_threshold=None, verification_threshold=None)
 
@@ -280,9 +276,12 @@ class Store:
             record = json.loads(self.calibration_path.read_text("utf-8"))
         except (OSError, ValueError):
             return {}
-        if not isinstance(record, dict) or record.get("model_version") != self.model_version():
+        if not isinstance(record, dict):
             return {}
-        return record
+        stamp, version = record.get("model_stamp"), record.get("model_version")
+        if isinstance(stamp, list) and tuple(stamp) == file_stamp(self.model_path) and isinstance(version, str):
+            remember(self.model_path, stamp, version)  # the model it was calibrated for, still unchanged: no hashing
+        return record if version == self.model_version() else {}
 
     def threshold(self, key: str) -> float:
         """A threshold: the user's saved choice, else the model's calibrated one, else the seed's default."""

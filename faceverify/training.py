@@ -25,9 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic, shipped
+from . import atomic, locks, shipped
 from .augment import augment_image
 from .calibration import calibrate
+from .checkpoints import DAMAGED_CHECKPOINT, checkpoint_intact, checkpoint_prefix, saved_state
 from .errors import FaceverifyError, ModelError
 from .evaluation import evaluate_scores
 from .model import classifier_of, embedding_of, load_current, make_siamese, save_model, with_policy
@@ -71,23 +72,36 @@ class Trainer:
         self.on_progress = on_progress or (lambda progress: None)
         self.should_stop = should_stop or (lambda: False)
         self.strategy = make_strategy(config.strategy)
+        self.resuming = False  # made by resume(): a damaged checkpoint is an error, not a fresh start
 
     # -- public -----------------------------------------------------------------------------------
     @classmethod
     def resume(cls, store: Store, **callbacks) -> Trainer:
         """A trainer that continues the interrupted training found in the store's checkpoints."""
-        saved = _saved_state(store)
+        saved = saved_state(store)
         if saved is None:
             raise FaceverifyError("No interrupted training to resume: start one with `faceverify train`")
-        return cls(store, TrainingConfig(**saved["config"]), **callbacks)
+        if not checkpoint_intact(store, saved):
+            raise FaceverifyError(DAMAGED_CHECKPOINT)
+        trainer = cls(store, TrainingConfig(**saved["config"]), **callbacks)
+        trainer.resuming = True
+        return trainer
 
     def epochs_done(self) -> int:
         """Epochs an interrupted training of this configuration has already finished (0 if none)."""
-        saved = _saved_state(self.store)
+        saved = saved_state(self.store)
         return len(saved["history"]) if saved and saved["config"] == asdict(self.config) else 0
 
     def run(self, data: PairData | None = None) -> TrainingResult:
-        """Train to the last epoch, save the model and its calibrated thresholds, write the history; returns it."""
+        """Train to the last epoch, save the model and its calibrated thresholds, write the history; returns it.
+
+        Holds the home's writer lock throughout: a second training, an enrollment, an import or a removal
+        in the same home is refused while this one runs (see :mod:`locks`).
+        """
+        with locks.writing(self.store.ensure().root, "training"):
+            return self._run(data)
+
+    def _run(self, data: PairData | None) -> TrainingResult:
         config = self.config
         self._replica_batch()  # a batch that does not split over the devices is an error before anything starts
         data = data or load_pair_data(self.store, config.seed, config.lfw_identities)
@@ -220,15 +234,20 @@ class Trainer:
     # -- checkpoints ----------------------------------------------------------------------------------
     def _restore(self, manager: tf.train.CheckpointManager, checkpoint: tf.train.Checkpoint) -> TrainingResult:
         """Start fresh, or reload the last checkpoint and the history that goes with it."""
-        saved = _saved_state(self.store)
-        if saved and saved["config"] == asdict(self.config):
-            # the checkpoint named in the saved state (two are kept: a kill between saving the weights
-            # and the state leaves the state pointing at the previous one, which is still there)
-            path = self.store.checkpoints_dir / Path(saved["checkpoint"]).name
-            if Path(f"{path}.index").is_file():
-                checkpoint.restore(str(path)).expect_partial()
-                return TrainingResult(self.config, [EpochResult(**e) for e in saved["history"]],
-                                      saved["pairs_per_second"])
+        saved = saved_state(self.store)
+        if saved and saved["config"] == asdict(self.config) and checkpoint_intact(self.store, saved):
+            try:
+                checkpoint.restore(str(checkpoint_prefix(self.store, saved))).expect_partial()
+            except Exception:  # TensorFlow raises many types (IndexError, DataLossError, ...) for damaged data
+                if not self.resuming:  # the weights may be half restored: no fresh start from them, but next time
+                    shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)
+                    raise FaceverifyError("The checkpoint of the last training was damaged and is removed: "
+                                          "train again") from None
+                raise FaceverifyError(DAMAGED_CHECKPOINT) from None
+            return TrainingResult(self.config, [EpochResult(**e) for e in saved["history"]],
+                                  saved["pairs_per_second"])
+        if self.resuming:
+            raise FaceverifyError(DAMAGED_CHECKPOINT)
         shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)
         atomic.make_private_dir(self.store.checkpoints_dir)
         return TrainingResult(self.config)
@@ -240,16 +259,6 @@ class Trainer:
             file.chmod(atomic.FILE_MODE)
         state = result.to_dict() | {"checkpoint": Path(path).name}
         atomic.write_text(self.store.checkpoints_dir / "training.json", json.dumps(state, indent=2))
-
-
-def _saved_state(store: Store) -> dict | None:
-    """The state of an interrupted training (config, history, checkpoint name), or None."""
-    try:
-        saved = json.loads((store.checkpoints_dir / "training.json").read_text("utf-8"))
-        TrainingConfig(**saved["config"])
-        return saved if {"history", "checkpoint", "pairs_per_second"} <= saved.keys() else None
-    except (OSError, ValueError, KeyError, TypeError, FaceverifyError):
-        return None
 
 
 def pair_loss(embeddings: tf.Tensor, owners: tf.Tensor, classifier) -> tf.Tensor:

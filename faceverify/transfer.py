@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import atomic
+from . import atomic, locks
 from .errors import FaceverifyError
 from .store import ROLES, Store, validate_name
 
@@ -74,9 +74,10 @@ def import_person(store: Store, path: Path) -> Transferred:
             name, crops = _read(archive)
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as error:
         raise TransferError(f"{Path(path).name} is not a readable enrollment archive: {error}") from error
-    already = sum(store.find_image(name, pixels) is not None for _, pixels in crops)
-    for role, pixels in crops:
-        store.add_image(name, role, pixels)
+    with locks.writing(store.ensure().root, "person import"):  # one writer at a time, as for an enrollment
+        already = sum(store.find_image(name, pixels) is not None for _, pixels in crops)
+        for role, pixels in crops:
+            store.add_image(name, role, pixels)
     return Transferred(name, *(sum(r == role for r, _ in crops) for role in ROLES), already_there=already)
 
 

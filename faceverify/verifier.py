@@ -12,13 +12,14 @@ import io
 import shutil
 import threading
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import atomic
-from .errors import FaceverifyError
+from .errors import FaceverifyError, ModelError
 from .model import load_current
 from .rule import DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
 from .scorer import Scorer
@@ -36,6 +37,16 @@ def _folder_stamp(folder: Path) -> tuple | None:
     if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS:
         return None
     return stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+class DamagedModelError(ModelError):
+    """A model that loads but gives no valid scores (NaN: damaged weights)."""
+
+
+def _valid(scores: np.ndarray, path: Path) -> np.ndarray:
+    if not np.isfinite(scores).all():
+        raise DamagedModelError(f"The model {path} is damaged: it gives no valid scores (NaN); train again")
+    return scores
 
 
 @dataclass(frozen=True)
@@ -127,11 +138,16 @@ class Verifier:
         return self.store.embeddings_dir / (self.version or "none") / f"{name}.npz"
 
     def _read_cache(self, name: str) -> dict[str, np.ndarray]:
+        """The cached embeddings of a person's images by file name; a damaged cache counts as empty (recomputed)."""
         try:
-            with np.load(self._cache_path(name)) as saved:
-                return dict(zip(saved["keys"].tolist(), saved["embeddings"]))
-        except (OSError, ValueError, KeyError):
+            with np.load(self._cache_path(name), allow_pickle=False) as saved:
+                keys, embeddings = saved["keys"], saved["embeddings"]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return {}
+        if (keys.ndim != 1 or embeddings.shape != (len(keys), self._scorer.size)
+                or embeddings.dtype.kind != "f" or not np.isfinite(embeddings).all()):
+            return {}
+        return dict(zip(keys.tolist(), embeddings))
 
     def _write_cache(self, name: str, keys: tuple[str, ...], embeddings: np.ndarray) -> None:
         """Save a person's gallery atomically; caches of older model versions are dropped."""
@@ -148,7 +164,7 @@ class Verifier:
         gallery = self.gallery(name)
         if len(gallery) == 0:
             raise FaceverifyError(f"{name} has no positive images to compare with: enroll some first")
-        return np.stack([self.head(e, gallery) for e in self.embed(probes)])
+        return _valid(np.stack([self.head(e, gallery) for e in self.embed(probes)]), self.store.model_path)
 
     def verify(self, name: str, probes: np.ndarray, detection_threshold: float = DETECTION_THRESHOLD,
                verification_threshold: float = VERIFICATION_THRESHOLD) -> Decision:
@@ -168,7 +184,7 @@ class Verifier:
             for person in self.store.people():
                 gallery = self.gallery(person.name)
                 if len(gallery):
-                    scores = np.stack([self.head(e, gallery) for e in embeddings])
+                    scores = _valid(np.stack([self.head(e, gallery) for e in embeddings]), self.store.model_path)
                     decisions.append(decide(person.name, scores, detection_threshold, verification_threshold, version))
         decisions.sort(key=lambda d: (d.share, d.mean_score), reverse=True)
         best = decisions[0].person if decisions and decisions[0].verified else None

@@ -78,12 +78,13 @@ def assert_one_line_error(status: int, err: str, *phrases: str) -> str:
 def snapshot(root: Path) -> dict[str, tuple]:
     """Everything under ``root``: files by (size, mtime, mode, sha256), folders by mode; {} if it does not exist.
 
-    Folder mtimes are left out: a staging folder created and removed again changes nothing a user could see.
+    Folder mtimes are left out: a staging folder created and removed again changes nothing a user could see;
+    so is the writer lock file (``.lock``, empty between writers), which every writer opens.
     """
     if not root.exists():
         return {}
     result: dict[str, tuple] = {".": ("dir", stat.S_IMODE(root.stat().st_mode))}
-    for path in sorted(root.rglob("*")):
+    for path in sorted(p for p in root.rglob("*") if p != root / ".lock"):
         info = path.lstat()
         key = str(path.relative_to(root))
         if path.is_dir():
@@ -145,6 +146,16 @@ def make_tgz(folder: Path, archive: Path) -> Path:
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(folder / "lfw", arcname="lfw")
     return archive
+
+
+# -- other processes ----------------------------------------------------------------------------------------------
+def hold_home_lock(home: Path, action: str) -> subprocess.Popen:
+    """Another process holding the home's writer lock as faceverify does, until its stdin closes or it is killed."""
+    code = (f"import sys\nfrom faceverify import locks\nwith locks.writing({str(home)!r}, {action!r}):\n"
+            "    print('held', flush=True)\n    sys.stdin.read()\n")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "held\n"
+    return holder
 
 
 # -- the model --------------------------------------------------------------------------------------------------

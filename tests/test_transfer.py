@@ -10,7 +10,7 @@ import pytest
 
 from faceverify.store import Store
 from faceverify.transfer import TransferError, export_person, import_person
-from helpers import assert_one_line_error, run_cli, snapshot
+from helpers import assert_one_line_error, hold_home_lock, run_cli, snapshot
 
 
 def _crop(seed: int) -> np.ndarray:
@@ -119,3 +119,19 @@ def test_a_damaged_crop_fails_its_checksum(tmp_path):
                        images=[{"file": listed, "role": "anchor", "sha256": hashlib.sha256(GOOD).hexdigest()}])
     with pytest.raises(TransferError, match="checksum"):
         import_person(Store(tmp_path / "home"), archive)
+
+
+def test_an_import_waits_its_turn_behind_another_writer(ada, tmp_path, capsys):
+    archive = tmp_path / "ada.zip"
+    export_person(ada, "Ada", archive)
+    home = tmp_path / "b"
+    Store(home).ensure()
+    holder = hold_home_lock(home, "training")
+    try:
+        status, _, err = run_cli(capsys, "--home", home, "people", "import", archive)
+        assert_one_line_error(status, err, f"another faceverify training (pid {holder.pid}")
+        assert Store(home).people() == []
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    assert run_cli(capsys, "--home", home, "people", "import", archive)[0] == 0

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from faceverify import shipped, transfer
+from faceverify import locks, shipped, transfer
 from faceverify.camera import list_devices
 from faceverify.enrollment import EnrollResult, ImportResult, enroll, import_lfw
 from faceverify.enrollment import remove_person as remove_enrolled
@@ -89,6 +89,11 @@ def score_live(task: Task, context: AppContext, name: str, detection: float, ver
 def capture(task: Task, context: AppContext, name: str, role: str, count: int) -> int:
     """Store the faces of ``count`` frames, CAPTURE_INTERVAL apart, as ``role`` images; returns how many."""
     name = validate_name(name)
+    with locks.writing(context.store.root, "capture"):
+        return _capture(task, context, name, role, count)
+
+
+def _capture(task: Task, context: AppContext, name: str, role: str, count: int) -> int:
     feed = context.feed.current()
     stored, due, after = 0, time.monotonic(), None
     for index in range(count):
