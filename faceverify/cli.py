@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="images per step; every pair among them is a training example")
     train.add_argument("--learning-rate", type=_positive_float, default=1e-4)
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--minutes", type=_positive_float, default=None,
+                       help="time budget: stop after the epoch it runs out in (--epochs is then a maximum); "
+                            "the learning rate decays over it")
     train.add_argument("--steps-per-epoch", type=_positive_int,
                        help="steps of each epoch (default: each enrolled image about once, at least 2)")
     train.add_argument("--lfw-identities", action="store_true",
@@ -227,7 +230,8 @@ def _train(store: Store, args: argparse.Namespace) -> int:
             config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                                     seed=args.seed, lfw_identities=args.lfw_identities,
                                     steps_per_epoch=args.steps_per_epoch, fine_tune=args.fine_tune,
-                                    augment=args.augment, match_camera=args.match_camera, strategy=args.strategy)
+                                    augment=args.augment, match_camera=args.match_camera, strategy=args.strategy,
+                                    minutes=args.minutes)
             trainer = Trainer(store.ensure(), config, on_progress=show)
         result = trainer.run()
     final = result.history[-1]

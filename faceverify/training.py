@@ -60,6 +60,7 @@ class TrainingConfig:
     augment: bool = True
     match_camera: bool = True  # other people's images get the enrolled person's camera look (LOOK_SHARE)
     strategy: str = "default"
+    minutes: float | None = None  # a time budget: stop after the epoch it runs out in; the rate decays over it
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "steps_per_epoch"):
@@ -70,6 +71,16 @@ class TrainingConfig:
             raise FaceverifyError(f"the batch size must be at least 4 images, not {self.batch_size}")
         if not 0 < self.learning_rate < float("inf"):
             raise FaceverifyError(f"the learning rate must be above 0, not {self.learning_rate!r}")
+        if self.minutes is not None and not 0 < self.minutes < float("inf"):
+            raise FaceverifyError(f"the time budget must be above 0 minutes, not {self.minutes!r}")
+
+    def rate_at(self, seconds: float) -> float:
+        """The learning rate after ``seconds`` of training: constant, or with a time budget a cosine from the
+        configured rate down to a tenth of it at the budget's end."""
+        if self.minutes is None:
+            return self.learning_rate
+        done = min(seconds / (self.minutes * 60), 1.0)
+        return float(self.learning_rate * (0.1 + 0.45 * (1 + np.cos(np.pi * done))))
 
 
 @dataclass
@@ -194,7 +205,9 @@ class Trainer:
         saved_epochs, saved_at = len(result.history), None
         for epoch in range(len(result.history), config.epochs):
             epoch_start, losses = time.monotonic(), []
+            trained = sum(e.seconds for e in result.history)  # before this epoch, over every run of this training
             for step, batch in enumerate(self._dataset(data, looks, epoch, steps), start=1):
+                optimizer.learning_rate.assign(config.rate_at(trained + time.monotonic() - epoch_start))
                 if self.should_stop():
                     if step == 1 and saved_epochs < len(result.history):  # the weights are still the last epoch's
                         self._checkpoint(manager, result)
@@ -208,11 +221,14 @@ class Trainer:
             result.history.append(self._epoch_result(scorer, data, validation, epoch, losses, seconds, pairs))
             clock.epoch_done()
             result.pairs_per_second = sum(e.pairs for e in result.history) / sum(e.seconds for e in result.history)
-            last = epoch == config.epochs - 1  # the model itself is saved next
+            out_of_time = config.minutes is not None and trained + seconds >= config.minutes * 60
+            last = epoch == config.epochs - 1 or out_of_time  # the model itself is saved next
             if not last and (saved_at is None or time.monotonic() - saved_at >= CHECKPOINT_SECONDS):
                 self._checkpoint(manager, result)
                 saved_epochs, saved_at = len(result.history), time.monotonic()
             report(epoch, steps, losses, 0.0)
+            if out_of_time:
+                break
         save_model(with_policy(model, FLOAT32), self.store.model_path)  # saved models are plain float32
         result.calibration = self._calibrate(scorer, data)
         atomic.write_text(self.store.results_dir / "training.json", json.dumps(result.to_dict(), indent=2))
