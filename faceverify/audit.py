@@ -25,10 +25,17 @@ CREATE TABLE IF NOT EXISTS attempts (
     model_version TEXT NOT NULL,
     source TEXT NOT NULL CHECK (source IN ('gui', 'cli')),
     image TEXT NOT NULL,
-    crop BLOB
+    crop BLOB,
+    liveness TEXT NOT NULL DEFAULT 'not checked' CHECK (liveness IN ('not checked', 'passed', 'failed')),
+    liveness_reason TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS attempts_person ON attempts (person);
 """
+# Columns added since the first release, added to older logs when they are opened (their rows get the default).
+_ADDED_COLUMNS = {
+    "liveness": "TEXT NOT NULL DEFAULT 'not checked' CHECK (liveness IN ('not checked', 'passed', 'failed'))",
+    "liveness_reason": "TEXT NOT NULL DEFAULT ''",
+}
 
 
 def _now() -> str:
@@ -50,6 +57,8 @@ class AuditEntry:
     source: str  # 'gui' or 'cli'
     image: str  # the image's file name, or 'camera'
     crop: bytes | None = None  # the face crop as PNG bytes
+    liveness: str = "not checked"  # camera attempts: 'passed' or 'failed' when the liveness check ran
+    liveness_reason: str = ""  # why it passed or failed, in words for a person
     time: str = field(default_factory=_now)  # UTC, ISO-8601
     id: int | None = None  # set by the log
 
@@ -71,6 +80,15 @@ class AuditLog:
         self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute("PRAGMA secure_delete=ON")  # deleted crops are overwritten, not just unlinked
         self._connection.executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Brings a log written by an older faceverify up to this schema: adds the columns it lacks."""
+        present = {row["name"] for row in self._connection.execute("PRAGMA table_info(attempts)")}
+        with self._connection:
+            for name, definition in _ADDED_COLUMNS.items():
+                if name not in present:
+                    self._connection.execute(f"ALTER TABLE attempts ADD COLUMN {name} {definition}")
 
     def record(self, entry: AuditEntry) -> int:
         """Adds the attempt; returns its id."""

@@ -319,8 +319,10 @@ def _log(store: Store, args: argparse.Namespace) -> int:
         return EXIT_OK
     for e in entries:
         result = "VERIFIED" if e.verified else "NOT VERIFIED"
+        liveness = "" if e.liveness == "not checked" else f"  liveness {e.liveness}"
+        liveness += f" ({e.liveness_reason})" if e.liveness == "failed" else ""
         print(f"{e.time}  {e.kind:<8} {e.person:<24} {result:<12} share {e.share:.2f}  mean {e.mean_score:.2f}"
-              f"  [{e.source}: {e.image}]")
+              f"  [{e.source}: {e.image}]{liveness}")
     if not entries:
         print("no verifications logged yet")
     return EXIT_OK
