@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import FaceverifyError
+from .live_challenge import PROMPT_RANGE, SECONDS_RANGE
 from .rule import calibration_text
 from .store import Store, validate_name
 
@@ -43,6 +44,16 @@ def _positive_float(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
     return value
+
+
+def _in_range(kind: type, low: float, high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = _float(text) if kind is float else _positive_int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, not {text}")
+        return value
+
+    return parse
 
 
 def _threshold(text: str) -> float:
@@ -136,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     log = commands.add_parser("log", help="recent verifications and identifications")
     log.add_argument("--limit", type=_positive_int, default=20)
     log.add_argument("--json", action="store_true")
+
+    liveness = commands.add_parser("liveness", help="show or change the liveness check of camera verifications")
+    switch = liveness.add_mutually_exclusive_group()
+    switch.add_argument("--on", dest="enabled", action="store_true", default=None, help="check (the default)")
+    switch.add_argument("--off", dest="enabled", action="store_false", help="do not check: a photo can pass")
+    liveness.add_argument("--prompts", type=_in_range(int, *PROMPT_RANGE), help="head turns asked for")
+    liveness.add_argument("--seconds", type=_in_range(float, *SECONDS_RANGE), help="time allowed for each")
 
     commands.add_parser("bench", help="measure verification speed on this machine")
     gui = commands.add_parser("gui", help="start the desktop app")
@@ -328,6 +346,22 @@ def _log(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _liveness(store: Store, args: argparse.Namespace) -> int:
+    from .live_challenge import LivenessSettings
+
+    given = {"liveness": args.enabled, "liveness_prompts": args.prompts, "liveness_seconds": args.seconds}
+    changes = {key: value for key, value in given.items() if value is not None}  # None would delete the setting
+    if changes:
+        store.ensure().save_settings(**changes)
+    settings = LivenessSettings.from_settings(store.load_settings())
+    if settings.enabled:
+        print(f"liveness check: on for camera verifications, {settings.prompts} head turn(s), "
+              f"{settings.seconds:g} s for each")
+    else:
+        print("liveness check: off (a photo held up to the camera can be verified)")
+    return EXIT_OK
+
+
 def _bench(store: Store, args: argparse.Namespace) -> int:
     from .bench import run_benchmark
 
@@ -343,7 +377,7 @@ def _gui(store: Store, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
     "enroll": _enroll, "import-lfw": _import_lfw, "people": _people, "train": _train, "evaluate": _evaluate,
-    "verify": _verify, "identify": _identify, "log": _log, "bench": _bench, "gui": _gui,
+    "verify": _verify, "identify": _identify, "log": _log, "liveness": _liveness, "bench": _bench, "gui": _gui,
 }
 
 
