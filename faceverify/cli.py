@@ -109,7 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="steps of each epoch (default: each enrolled image about once, at least 2)")
     train.add_argument("--lfw-identities", action="store_true",
                        help="also train on LFW people with 2+ images (a generic, one-shot model)")
-    train.add_argument("--fine-tune", action="store_true", help="start from the current model, not from scratch")
+    start = train.add_mutually_exclusive_group()
+    start.add_argument("--fine-tune", action="store_true",
+                       help="start from this home's current model (default: from the shipped generic model)")
+    start.add_argument("--from-scratch", action="store_true", help="start from random weights")
     train.add_argument("--no-augment", dest="augment", action="store_false")
     train.add_argument("--no-match-camera", dest="match_camera", action="store_false",
                        help="do not give negatives the enrolled camera's look (for comparison only)")
@@ -133,7 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
                           help="train without giving negatives the enrolled camera's look")
     evaluate.add_argument("--work", type=Path, help="keep the protocol's imported negatives here for reruns")
     evaluate.add_argument("--pretrained", type=Path,
-                          help="fine-tune each first model from this generic model (trained on the negatives' people)")
+                          help="fine-tune each first model from this generic model (trained on the negatives' people; "
+                          "default: the shipped one)")
+    protocol_start = evaluate.add_mutually_exclusive_group()
+    protocol_start.add_argument("--one-shot", action="store_true",
+                                help="person protocol without training: enroll, then verify with the shipped model")
+    protocol_start.add_argument("--from-scratch", action="store_true",
+                                help="person protocol: train each first model from random weights")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
 
     for name, help_text in (("verify", "is this person who they claim to be?"), ("identify", "who is this?")):
         command = commands.add_parser(name, help=help_text)
@@ -248,6 +258,7 @@ def _train(store: Store, args: argparse.Namespace) -> int:
             config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                                     seed=args.seed, lfw_identities=args.lfw_identities,
                                     steps_per_epoch=args.steps_per_epoch, fine_tune=args.fine_tune,
+                                    from_scratch=args.from_scratch,
                                     augment=args.augment, match_camera=args.match_camera, strategy=args.strategy,
                                     minutes=args.minutes)
             trainer = Trainer(store.ensure(), config, on_progress=show)
@@ -276,6 +287,9 @@ def _evaluate(store: Store, args: argparse.Namespace) -> int:
         report, scores, labels = evaluate_validation(store, threshold)
         name = "validation"
     json_path, png_path = save_report(report, scores, labels, store.results_dir, name)
+    if args.json:
+        print(json.dumps(report | {"report": str(json_path), "roc_curve": str(png_path)}, indent=2))
+        return EXIT_OK
     for key, value in report.items():
         if not isinstance(value, (list, dict)):
             print(f"{key:>22}: {value:.4f}" if isinstance(value, float) else f"{key:>22}: {value}")
@@ -296,9 +310,11 @@ def _person_protocol(args: argparse.Namespace) -> tuple:
     if args.pretrained and not args.pretrained.is_file():
         raise FaceverifyError(f"No model at {args.pretrained}")
     protocol = PersonProtocol(args.lfw, people, args.persons, camera=CameraLook() if args.camera_look else None,
-                              training=TrainingConfig(match_camera=args.match_camera), pretrained=args.pretrained)
+                              training=TrainingConfig(match_camera=args.match_camera, from_scratch=args.from_scratch),
+                              pretrained=args.pretrained, one_shot=args.one_shot)
     report, scores, labels = protocol.run(args.work, say=lambda text: print(text, file=sys.stderr, flush=True))
-    name = "person_protocol" + ("_camera" if args.camera_look else "") + ("" if args.match_camera else "_unmatched")
+    name = ("person_protocol" + ("_one_shot" if args.one_shot else "_scratch" if args.from_scratch else "")
+            + ("_camera" if args.camera_look else "") + ("" if args.match_camera else "_unmatched"))
     return report, scores, labels, name
 
 

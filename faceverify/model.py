@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # isort: off
 from .tfruntime import tf  # noqa: F401  (loads TensorFlow quietly before Keras does)
@@ -13,6 +14,9 @@ from . import atomic
 from .errors import ModelError
 from .faces import CROP_SIZE
 from .precision import FLOAT32
+
+if TYPE_CHECKING:
+    from .store import Store
 
 INPUT_SHAPE = (CROP_SIZE, CROP_SIZE, 3)
 EMBEDDING_SIZE = 4096
@@ -76,6 +80,18 @@ def save_model(model: keras.Model, path: Path) -> None:
     atomic.remove_stale_temporaries(Path(path))  # 150 MB copies left by a killed save
     with atomic.atomic_path(Path(path)) as tmp:
         model.save(tmp)
+
+
+def load_current(store: Store) -> keras.Model:
+    """The model a home verifies with: its own, else the shipped generic model (ModelError if neither loads)."""
+    if store.has_own_model():
+        return load_model(store.model_path)
+    from . import shipped
+
+    if not shipped.available():
+        raise ModelError("No model yet, and the shipped generic model is missing: reinstall faceverify, "
+                         "or enroll a person, import negatives and train")
+    return shipped.load()
 
 
 def load_model(path: Path) -> keras.Model:

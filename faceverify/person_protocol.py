@@ -4,9 +4,10 @@ For each chosen person: enroll 20 of their images (10 anchors, 10 positives) in 
 LFW negatives, train the first model with the default recipe, then verify the person's other images
 (genuine probes) and one image each of many other people (impostor probes) with the app's own rule
 at the model's calibrated thresholds. People are split three ways and never cross: the chosen
-people, the negatives' people (70% of the rest) and the impostors' people (30%). With ``pretrained``,
-each first model is fine-tuned from that generic model (train it on the negatives' people only, e.g.
-in the protocol's work folder, or the figures leak).
+people, the negatives' people (70% of the rest) and the impostors' people (30%). Each first model is
+fine-tuned from the shipped generic model (trained on the negatives' people of the default split only),
+from ``pretrained`` where given (train it on the negatives' people only, or the figures leak), or from
+scratch; ``one_shot`` skips training and verifies with the shipped model as a new user does.
 
 With ``camera`` set, one simulated camera look is applied to the enrolled images and to every probe,
 never to the negatives: the same-camera protocol, where a model that learned the camera instead of
@@ -75,7 +76,8 @@ class PersonProtocol:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     impostors: int = 300  # impostor probes per person: one image each of that many people
     negative_people: int | None = None  # None: every negatives' person (a few for quick checks)
-    pretrained: Path | None = None  # a generic model each first model is fine-tuned from
+    pretrained: Path | None = None  # a generic model each first model is fine-tuned from (default: the shipped one)
+    one_shot: bool = False  # no training: verify with the shipped model and its thresholds
 
     def people(self) -> tuple[list[tuple[str, int]], list[str], list[str]]:
         """(chosen people with their image counts, the negatives' people, the impostors' people)."""
@@ -136,7 +138,8 @@ class PersonProtocol:
             atomic.make_private_dir(store.model_path.parent)
             shutil.copyfile(self.pretrained, store.model_path)
         started = time.monotonic()
-        Trainer(store, self._recipe()).run()
+        if not self.one_shot:
+            Trainer(store, self._recipe()).run()
         seconds = time.monotonic() - started
 
         impostor_files = [files[0] for files in map(self._images, impostors) if files]
@@ -169,7 +172,9 @@ class PersonProtocol:
                    for key in ("far", "frr", "far_seed_thresholds", "frr_seed_thresholds", "roc_auc", "eer",
                                "validation_eer", "training_seconds")}
         camera = asdict(self.camera) if self.camera else None
-        return {"protocol": "person-specific" + (", same camera" if self.camera else ""), "camera": camera,
-                "training": asdict(self._recipe()), "pretrained": str(self.pretrained) if self.pretrained else None,
+        return {"protocol": "person-specific" + (", one-shot" if self.one_shot else "")
+                + (", same camera" if self.camera else ""), "camera": camera,
+                "training": None if self.one_shot else asdict(self._recipe()),
+                "pretrained": str(self.pretrained) if self.pretrained else None,
                 "enrolled": ENROLLED, **summary,
                 "trials": [asdict(t) for t in trials]}

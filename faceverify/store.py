@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import atomic
+from . import atomic, shipped
 from .errors import FaceverifyError, InvalidNameError, UnknownPersonError
 from .faces import encode_png
 from .rule import saved_threshold
@@ -247,12 +247,17 @@ class Store:
         return settings
 
     # -- model and thresholds ------------------------------------------------------------------------
+    def has_own_model(self) -> bool:
+        """Whether this home has a model of its own (else verification uses the shipped generic model)."""
+        return self.model_path.is_file()
+
     def model_version(self) -> str | None:
-        """A short identifier that changes whenever the model file is replaced; None without a model."""
+        """A short identifier that changes whenever the model in use changes: this home's model file, else the
+        shipped generic model; None when there is neither."""
         try:
             stat = self.model_path.stat()
         except OSError:
-            return None
+            return shipped.version()
         return f"{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}"
 
     def save_calibration(self, calibration: dict | None) -> None:
@@ -268,7 +273,9 @@ class Store:
         self.save_settings(detection_threshold=None, verification_threshold=None)
 
     def calibrated_thresholds(self) -> dict:
-        """The thresholds calibrated for the current model file, or {} when there are none (or they are stale)."""
+        """The thresholds calibrated for the model in use, or {} when there are none (or they are stale)."""
+        if not self.has_own_model():
+            return shipped.calibration()
         try:
             record = json.loads(self.calibration_path.read_text("utf-8"))
         except (OSError, ValueError):

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic
+from . import atomic, shipped
 from .augment import augment_image
-from .errors import FaceverifyError
+from .errors import FaceverifyError, ModelError
 from .evaluation import evaluate_scores
 from .look import apply_filter, transfer_filter
-from .model import classifier_of, embedding_of, load_model, make_siamese, save_model, with_policy
+from .model import classifier_of, embedding_of, load_current, make_siamese, save_model, with_policy
 from .pairs import ENROLLED_PER_BATCH, PairData, load_pair_data, make_pairs, sample_batch
 from .precision import FLOAT32, compute_policy
 from .rule import THRESHOLD_SETTINGS, deciding_scores
@@ -56,7 +56,8 @@ class TrainingConfig:
     seed: int = 0
     lfw_identities: bool = False
     steps_per_epoch: int | None = None  # None: each enrolled training image about once (at least 2 steps)
-    fine_tune: bool = False  # start from the current model instead of random weights
+    fine_tune: bool = False  # start from the home's current model ...
+    from_scratch: bool = False  # ... or from random weights; by default from the shipped generic model
     augment: bool = True
     match_camera: bool = True  # other people's images get the enrolled person's camera look (LOOK_SHARE)
     strategy: str = "default"
@@ -184,8 +185,8 @@ class Trainer:
         data = data or load_pair_data(self.store, config.seed, config.lfw_identities)
         with self.strategy.scope():
             model = make_siamese(compute_policy())  # bfloat16 convolutions where the CPU has them; float32 weights
-            if config.fine_tune:
-                model.set_weights(load_model(self.store.model_path).get_weights())
+            if config.fine_tune or not config.from_scratch:
+                model.set_weights(self._starting_model().get_weights())
             optimizer = tf.keras.optimizers.Adam(config.learning_rate)
             optimizer.build(model.trainable_variables)
             checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
@@ -234,6 +235,14 @@ class Trainer:
         atomic.write_text(self.store.results_dir / "training.json", json.dumps(result.to_dict(), indent=2))
         shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)
         return result
+
+    def _starting_model(self):
+        """The home's current model (fine-tuning it), else the shipped generic model."""
+        if self.config.fine_tune:
+            return load_current(self.store)
+        if not shipped.available():
+            raise ModelError("The shipped generic model is missing: reinstall faceverify, or train from scratch")
+        return shipped.load()
 
     # -- steps --------------------------------------------------------------------------------------
     def _steps_per_epoch(self, data: PairData) -> int:

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import atomic
 from .errors import FaceverifyError
-from .model import load_model
+from .model import load_current
 from .rule import DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
 from .scorer import Scorer
 from .store import Store, read_crops
@@ -63,16 +63,15 @@ class Verifier:
         return self._version or ""
 
     def _ensure_model(self) -> None:
-        """Load the model, or reload it when the file was replaced (e.g. a training just finished)."""
-        path = self.store.model_path
+        """Load the model in use, or reload it when it changed (e.g. a training just finished)."""
         with self._lock:
             current = self.store.model_version()
             if current is not None and current == self._version:
                 return
-            model = load_model(path)
+            model = load_current(self.store)
             if self.store.model_version() not in (current, None):  # replaced while loading: load the newer one
                 current = self.store.model_version()
-                model = load_model(path)
+                model = load_current(self.store)
             self._scorer = Scorer(model)
             self._version, self._galleries = current, {}
 

@@ -288,11 +288,14 @@ def test_settings_file_that_is_not_an_object_counts_as_empty(tmp_path):
 
 
 # -- the model -----------------------------------------------------------------------------------------------------
-def test_missing_model(home, probe, capsys):
+def test_no_model_of_its_own_and_no_shipped_model(home, probe, capsys, monkeypatch, tmp_path):
+    from faceverify import shipped
+
+    monkeypatch.setattr(shipped, "asset_dir", lambda: tmp_path / "assets-lost")
     before = snapshot(home)
     for command in (["verify", "Ada", probe], ["identify", probe]):
         status, _, err = run_cli(capsys, "--home", home, *command)
-        assert_one_line_error(status, err, "No trained model yet")
+        assert_one_line_error(status, err, "the shipped generic model is missing")
     assert snapshot(home) == before
 
 

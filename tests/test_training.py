@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import make_small_store
-from faceverify.model import load_model
+from faceverify.model import embedding_of, load_model
 from faceverify.pairs import load_pair_data
 from faceverify.tfruntime import tf
 from faceverify.training import Trainer, TrainingCancelled, TrainingConfig, pair_loss
@@ -32,7 +32,10 @@ def test_training_saves_model_history_and_reports_progress(tmp_path):
         assert 0 <= epoch.val_precision <= 1 and 0 <= epoch.val_recall <= 1
     saved = json.loads((store.results_dir / "training.json").read_text())
     assert saved["config"]["epochs"] == 2 and len(saved["history"]) == 2
-    assert load_model(store.model_path).count_params() == 38_964_545
+    saved_model = load_model(store.model_path)
+    assert saved_model.count_params() == 38_964_545
+    # trained in bfloat16 where the CPU has it, saved as plain float32 all the same
+    assert {layer.dtype_policy.name for layer in embedding_of(saved_model).layers} == {"float32"}
     assert not store.checkpoints_dir.exists()
     calibration = json.loads(store.calibration_path.read_text())
     assert calibration["model_version"] == store.model_version()
@@ -119,3 +122,28 @@ def test_mirrored_strategy_over_two_logical_cpus(tmp_path):
     words = done.stdout.split()
     assert words[words.index("replicas") + 1] == "2"
     assert 0 < float(words[words.index("loss") + 1]) < 5
+
+
+def test_training_starts_from_the_shipped_model_unless_told_otherwise(tmp_path):
+    from faceverify import shipped
+
+    store = make_small_store(tmp_path / "home")
+    generic = shipped.load().get_weights()
+    Trainer(store, TrainingConfig(epochs=1, steps_per_epoch=1, batch_size=8, learning_rate=1e-12)).run()
+    tuned = load_model(store.model_path).get_weights()
+    assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(generic, tuned))  # a rate of 1e-12 changes nothing
+    Trainer(store, TrainingConfig(epochs=1, steps_per_epoch=1, batch_size=8, learning_rate=1e-12,
+                                  from_scratch=True)).run()
+    scratch = load_model(store.model_path).get_weights()
+    assert not np.allclose(generic[0], scratch[0], atol=1e-3)  # random weights, not the shipped ones
+
+
+def test_a_time_budget_ends_training_early_with_a_saved_model_and_decays_the_rate(tmp_path):
+    store = make_small_store(tmp_path / "home")
+    result = Trainer(store, TrainingConfig(epochs=50, steps_per_epoch=1, batch_size=8, minutes=1e-4)).run()
+    assert len(result.history) == 1 and store.model_path.exists() and not store.checkpoints_dir.exists()
+    config = TrainingConfig(minutes=10, learning_rate=1e-4)
+    rates = [config.rate_at(seconds) for seconds in (0, 150, 300, 450, 600, 900)]
+    assert rates[0] == pytest.approx(1e-4) and rates[-1] == rates[-2] == pytest.approx(1e-5)
+    assert all(a > b for a, b in zip(rates[:5], rates[1:5]))
+    assert TrainingConfig().rate_at(10_000) == 1e-4  # no budget: constant

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 import pytest
 
+import faceverify.model as model_module
 import faceverify.verifier as verifier_module
 from conftest import noise_image
 from faceverify.errors import FaceverifyError, UnknownPersonError
@@ -98,7 +99,7 @@ def load_each_model_file_once():
     itself when to load (a restart starts with nothing in memory), and a replaced model file is loaded anew.
     """
     loaded = {}
-    original = verifier_module.load_model
+    original = model_module.load_model
 
     def load(path):
         stat = Path(path).stat()
@@ -108,7 +109,7 @@ def load_each_model_file_once():
         return loaded[key]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(verifier_module, "load_model", load)
+        patch.setattr(model_module, "load_model", load)
         yield
 
 

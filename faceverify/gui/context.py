@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from faceverify import shipped
 from faceverify.audit import AuditLog
 from faceverify.camera import parse_source
 from faceverify.store import Store
@@ -60,12 +61,22 @@ class AppContext(QObject):
 
     # -- model ------------------------------------------------------------------------------------------------
     def has_model(self) -> bool:
-        return self.store.model_path.is_file()
+        """Whether there is a model to verify with: this home's own, else the shipped generic model."""
+        return self.store.has_own_model() or self.has_shipped_model()
+
+    def has_own_model(self) -> bool:
+        return self.store.has_own_model()
+
+    @staticmethod
+    def has_shipped_model() -> bool:
+        return shipped.available()
 
     def model_label(self) -> str | None:
-        """"trained <date time>", or None without a model (found without loading TensorFlow)."""
+        """"trained <date time>", "generic (comes with faceverify)", or None without a model (no TensorFlow needed)."""
         stamp = self._stamp()
-        return f"trained {datetime.fromtimestamp(stamp[0] / 1e9):%Y-%m-%d %H:%M}" if stamp else None
+        if stamp:
+            return f"trained {datetime.fromtimestamp(stamp[0] / 1e9):%Y-%m-%d %H:%M}"
+        return "generic (comes with faceverify)" if self.has_shipped_model() else None
 
     def decisions(self) -> DecisionService:
         """The shared decision service (source 'gui') with the current model loaded; worker threads only.

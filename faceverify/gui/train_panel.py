@@ -136,8 +136,8 @@ class NegativesBox(QGroupBox):
         self.progress.setVisible(False)
 
 
-FINE_TUNE_TIP = ("Keep what the current model learned (for example a generic model trained on LFW people) and "
-                 "adapt it to the enrolled people: better and faster than starting from scratch")
+FINE_TUNE_TIP = ("Continue from the model you trained last instead of the generic model that comes with faceverify "
+                 "(either way the model learns what it already knew, adapted to the enrolled people)")
 
 class TrainBox(QGroupBox):
     """Train: epochs, progress (epoch, loss, validation precision and recall, time left), Cancel, final figures."""
@@ -174,8 +174,8 @@ class TrainBox(QGroupBox):
 
     def _offer_fine_tune(self) -> None:
         """Starting from the current model is possible (and ticked) once there is one."""
-        self.fine_tune.setEnabled(self.context.has_model())
-        self.fine_tune.setChecked(self.context.has_model())
+        self.fine_tune.setEnabled(self.context.has_own_model())
+        self.fine_tune.setChecked(self.context.has_own_model())
 
     @property
     def running(self) -> bool:

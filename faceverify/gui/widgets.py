@@ -105,11 +105,19 @@ class ThresholdSlider(QWidget):
 
 
 class GettingStarted(QFrame):
-    """The three steps to a first verification, ticked off as they are done."""
+    """The steps to a first verification, ticked off as they are done: two with the shipped generic model
+    (enroll, verify), three without it (enroll, import negatives, train)."""
 
     go = Signal()
-    STEPS = (
-        ("Enroll a person", "Capture anchor and positive images from the camera (keys A and P), or import a folder."),
+    ENROLL = ("Enroll a person",
+              "Capture anchor and positive images from the camera (keys A and P), or import a folder.")
+    ONE_SHOT = (
+        ENROLL,
+        ("Verify", "Pick them here and click Verify: the model that comes with faceverify works at once. Training "
+                   "on Enroll & Train tailors it to your people and camera (optional, a few minutes)."),
+    )
+    TRAIN_FIRST = (
+        ENROLL,
         ("Import negatives",
          "Faces of other people from LFW (lfw.tgz or its folder), so the model learns who is not them."),
         ("Train the model", "One click; a few minutes on a CPU. Verification uses the new model at once."),
@@ -118,16 +126,19 @@ class GettingStarted(QFrame):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent, objectName="card")
         self.context = context
+        self.steps = self.ONE_SHOT if context.has_shipped_model() else self.TRAIN_FIRST
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 18)
         layout.setSpacing(12)
-        layout.addWidget(label("Get started in three steps", "heading"))
-        layout.addWidget(label("Nothing can be verified until a person is enrolled and a model is trained.", "hint"))
+        count = "two" if len(self.steps) == 2 else "three"
+        layout.addWidget(label(f"Get started in {count} steps", "heading"))
+        layout.addWidget(label("Nothing can be verified until a person is enrolled"
+                               + ("." if len(self.steps) == 2 else " and a model is trained."), "hint"))
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(10)
         self.marks: list[QLabel] = []
-        for row, (title, text) in enumerate(self.STEPS):
+        for row, (title, text) in enumerate(self.steps):
             mark = QLabel(alignment=Qt.AlignCenter)
             mark.setFixedSize(28, 28)
             self.marks.append(mark)
@@ -140,9 +151,11 @@ class GettingStarted(QFrame):
         layout.addWidget(button, 0, Qt.AlignLeft)
         self.refresh()
 
-    def steps_done(self) -> tuple[bool, bool, bool]:
+    def steps_done(self) -> tuple[bool, ...]:
         people = self.context.store.people()
         enrolled = any(p.anchors >= MIN_PAIR_IMAGES and p.positives >= MIN_PAIR_IMAGES for p in people)
+        if len(self.steps) == 2:
+            return enrolled, False  # the guide gives way to Verify once someone is enrolled
         negatives = self.context.store.negatives_dir.is_dir() and any(self.context.store.negatives_dir.iterdir())
         return enrolled, negatives, self.context.has_model()
 

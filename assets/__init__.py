@@ -1,0 +1,1 @@
+"""What faceverify ships beside its code: the generic model and its provenance (installed as ``faceverify.assets``)."""
