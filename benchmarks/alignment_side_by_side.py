@@ -1,10 +1,10 @@
 """Eye alignment against the plain Haar box crop, side by side on the same data and the same training budget.
 
     python benchmarks/alignment_side_by_side.py --lfw ../shared/data/lfw --people ../shared/data/peopleDevTrain.txt \
-        --pairs ../shared/data/pairsDevTest.txt --work W [--minutes 10] [--max-people 1500]
+        --pairs ../shared/data/pairsDevTest.txt --work W [--steps 400] [--max-people 1000]
 
 For each arm (aligned, box crop) the same View 1 training people are imported into a home of its own, a generic
-model is trained from scratch for the same time budget, and View 1's test pairs are scored with crops made the
+model is trained from scratch for the same number of steps, and View 1's test pairs are scored with crops made the
 same way. The box-crop arm is the same code with the landmark step switched off (as when landmarks fail).
 Prints accuracy at each model's calibrated threshold, ROC AUC and EER for both arms.
 """
@@ -35,8 +35,8 @@ def _arm(aligned: bool, args: argparse.Namespace, people: list[str]) -> dict:
     if not store.negatives_dir.is_dir():
         import_lfw(store, args.lfw, set(people))
     started = time.monotonic()
-    result = Trainer(store, TrainingConfig(lfw_identities=True, from_scratch=True, epochs=1000,
-                                           steps_per_epoch=100, minutes=args.minutes)).run()
+    result = Trainer(store, TrainingConfig(lfw_identities=True, from_scratch=True, epochs=args.steps // 100,
+                                           steps_per_epoch=100)).run()
     seconds = time.monotonic() - started
     pairs = read_pairs_file(args.pairs)
     paths = sorted({p for pair in pairs for p in pair.paths})
@@ -60,8 +60,8 @@ def main() -> int:
     parser.add_argument("--people", type=Path, required=True, help="peopleDevTrain.txt")
     parser.add_argument("--pairs", type=Path, required=True, help="pairsDevTest.txt")
     parser.add_argument("--work", type=Path, required=True)
-    parser.add_argument("--minutes", type=float, default=10.0, help="training budget of each arm")
-    parser.add_argument("--max-people", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=400, help="training steps of each arm (hundreds)")
+    parser.add_argument("--max-people", type=int, default=1000)
     args = parser.parse_args()
     people, _ = split_keys([n for n, _ in read_people_file(args.people)], 0, 0.7)
     rows = [_arm(True, args, people[: args.max_people]), _arm(False, args, people[: args.max_people])]

@@ -1,4 +1,4 @@
-"""The `faceverify` command line: a thin face over the core, like the GUI.
+"""The `faceverify` command line: a thin face over the core, like the GUI (its grammar is in :mod:`cli_parser`).
 
 Errors a user can cause print one line on stderr and exit with status 2; nothing else changes.
 """
@@ -6,169 +6,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-from . import __version__
+from .camera import parse_source
+from .cli_parser import EXIT_ERROR, EXIT_NOT_VERIFIED, EXIT_OK, build_parser
+from .durations import format_duration
 from .errors import FaceverifyError
-from .live_challenge import PROMPT_RANGE, SECONDS_RANGE
 from .rule import calibration_text
 from .store import Store, validate_name
-
-EXIT_OK, EXIT_NOT_VERIFIED, EXIT_ERROR = 0, 1, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    """Usage errors in one line, like every other error (subcommand parsers inherit this)."""
-
-    def error(self, message: str):
-        self.exit(EXIT_ERROR, f"{self.prog}: {message} (see --help)\n")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = _float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
-    return value
-
-
-def _in_range(kind: type, low: float, high: float) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        value = _float(text) if kind is float else _positive_int(text)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, not {text}")
-        return value
-
-    return parse
-
-
-def _threshold(text: str) -> float:
-    value = _float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"a threshold lies between 0 and 1, not {text}")
-    return value
-
-
-def _float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
-    parser = _Parser(prog="faceverify", description="Verify faces with a Siamese network.")
-    parser.add_argument("--version", action="version", version=f"faceverify {__version__}")
-    parser.add_argument("--home", type=Path, help="data folder (default: $FACEVERIFY_HOME or the per-user data folder)")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    enroll = commands.add_parser("enroll", help="add face images of a person")
-    enroll.add_argument("name")
-    enroll.add_argument("--from", dest="paths", type=Path, nargs="+", required=True, metavar="PATH",
-                        help="image files or folders")
-    enroll.add_argument("--role", choices=("anchor", "positive"), help="default: alternate anchor and positive")
-
-    lfw = commands.add_parser("import-lfw", help="import LFW (lfw.tgz or the lfw/ folder) as negatives")
-    lfw.add_argument("path", type=Path)
-    lfw.add_argument("--people", type=Path, metavar="FILE",
-                     help="import only the people listed in this file (e.g. peopleDevTrain.txt)")
-
-    people = commands.add_parser("people", help="list enrolled people, or remove one")
-    people_commands = people.add_subparsers(dest="people_command", metavar="ACTION")
-    remove = people_commands.add_parser("remove", help="delete a person's images, embeddings and logged crops")
-    remove.add_argument("name")
-
-    train = commands.add_parser("train", help="train the Siamese model on the enrolled people and negatives")
-    train.add_argument("--epochs", type=_positive_int, default=50)
-    train.add_argument("--batch-size", type=_positive_int, default=32,
-                       help="images per step; every pair among them is a training example")
-    train.add_argument("--learning-rate", type=_positive_float, default=1e-4)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--minutes", type=_positive_float, default=None,
-                       help="time budget: stop after the epoch it runs out in (--epochs is then a maximum); "
-                            "the learning rate decays over it")
-    train.add_argument("--steps-per-epoch", type=_positive_int,
-                       help="steps of each epoch (default: each enrolled image about once, at least 2)")
-    train.add_argument("--lfw-identities", action="store_true",
-                       help="also train on LFW people with 2+ images (a generic, one-shot model)")
-    start = train.add_mutually_exclusive_group()
-    start.add_argument("--fine-tune", action="store_true",
-                       help="start from this home's current model (default: from the shipped generic model)")
-    start.add_argument("--from-scratch", action="store_true", help="start from random weights")
-    train.add_argument("--no-augment", dest="augment", action="store_false")
-    train.add_argument("--no-match-camera", dest="match_camera", action="store_false",
-                       help="do not give negatives the enrolled camera's look (for comparison only)")
-    train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default")
-    train.add_argument("--resume", action="store_true", help="continue an interrupted training")
-
-    evaluate = commands.add_parser("evaluate", help="accuracy, ROC AUC and EER on the validation split or LFW pairs")
-    evaluate.add_argument("--pairs", type=Path, help="an LFW pairs file (pairsDevTest.txt, pairs.txt)")
-    evaluate.add_argument("--lfw", type=Path, help="the lfw/ folder the pairs refer to")
-    evaluate.add_argument("--threshold", type=_threshold,
-                          help="detection threshold for accuracy, FAR and FRR (default: the one in force: "
-                          "yours, else the model's calibrated one)")
-    evaluate.add_argument("--person-protocol", action="store_true",
-                          help="enroll, train and verify LFW people in temporary homes (needs --lfw)")
-    evaluate.add_argument("--people", type=Path, help="people file of the protocol (default: peopleDevTrain.txt "
-                          "beside the lfw/ folder)")
-    evaluate.add_argument("--persons", type=_positive_int, default=3, help="people enrolled one after another")
-    evaluate.add_argument("--camera-look", action="store_true",
-                          help="show the enrolled person and every probe through one simulated camera")
-    evaluate.add_argument("--no-match-camera", dest="match_camera", action="store_false",
-                          help="train without giving negatives the enrolled camera's look")
-    evaluate.add_argument("--work", type=Path, help="keep the protocol's imported negatives here for reruns")
-    evaluate.add_argument("--pretrained", type=Path,
-                          help="fine-tune each first model from this generic model (trained on the negatives' people; "
-                          "default: the shipped one)")
-    protocol_start = evaluate.add_mutually_exclusive_group()
-    protocol_start.add_argument("--one-shot", action="store_true",
-                                help="person protocol without training: enroll, then verify with the shipped model")
-    protocol_start.add_argument("--from-scratch", action="store_true",
-                                help="person protocol: train each first model from random weights")
-    evaluate.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
-
-    for name, help_text in (("verify", "is this person who they claim to be?"), ("identify", "who is this?")):
-        command = commands.add_parser(name, help=help_text)
-        if name == "verify":
-            command.add_argument("name")
-        command.add_argument("images", type=Path, nargs="+", metavar="IMAGE")
-        command.add_argument("--detection-threshold", type=_threshold)
-        command.add_argument("--verification-threshold", type=_threshold)
-        command.add_argument("--json", action="store_true", help="print the results as JSON")
-
-    log = commands.add_parser("log", help="recent verifications and identifications")
-    log.add_argument("--limit", type=_positive_int, default=20)
-    log.add_argument("--json", action="store_true")
-
-    liveness = commands.add_parser("liveness", help="show or change the liveness check of camera verifications")
-    switch = liveness.add_mutually_exclusive_group()
-    switch.add_argument("--on", dest="enabled", action="store_true", default=None, help="check (the default)")
-    switch.add_argument("--off", dest="enabled", action="store_false", help="do not check: a photo can pass")
-    liveness.add_argument("--prompts", type=_in_range(int, *PROMPT_RANGE), help="head turns asked for")
-    liveness.add_argument("--seconds", type=_in_range(float, *SECONDS_RANGE), help="time allowed for each")
-
-    commands.add_parser("bench", help="measure verification speed on this machine")
-    gui = commands.add_parser("gui", help="start the desktop app")
-    gui.add_argument("--camera", help="device index, video file or stream URL")
-    return parser
+from .training_types import TrainingConfig
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -219,15 +68,10 @@ def _import_lfw(store: Store, args: argparse.Namespace) -> int:
 
 def _people(store: Store, args: argparse.Namespace) -> int:
     if args.people_command == "remove":
-        from .audit import AuditLog
+        from .enrollment import remove_person
 
-        name = validate_name(args.name)
-        store.require_person(name)
-        if store.audit_path.exists():  # the log first: a person whose images are gone could not be named again
-            with AuditLog(store.audit_path) as log:
-                log.remove_person(name)
-        store.remove_person(name)
-        print(f"removed {name}: images, cached embeddings and logged attempts")
+        remove_person(store, args.name)
+        print(f"removed {validate_name(args.name)}: images, cached embeddings and logged attempts")
         return EXIT_OK
     people = store.people()
     for person in people:
@@ -239,7 +83,7 @@ def _people(store: Store, args: argparse.Namespace) -> int:
 
 
 def _train(store: Store, args: argparse.Namespace) -> int:
-    from .training import Trainer, TrainingConfig
+    from .training import Trainer
 
     def show(progress) -> None:
         last = progress.last_epoch
@@ -300,7 +144,6 @@ def _evaluate(store: Store, args: argparse.Namespace) -> int:
 def _person_protocol(args: argparse.Namespace) -> tuple:
     from .look import CameraLook
     from .person_protocol import PersonProtocol
-    from .training import TrainingConfig
 
     if not args.lfw:
         raise FaceverifyError("--person-protocol needs --lfw: the lfw/ folder of one folder per person")
@@ -327,17 +170,31 @@ def _identify(store: Store, args: argparse.Namespace) -> int:
 
 
 def _decide(store: Store, args: argparse.Namespace, identify: bool) -> int:
-    """verify/identify: prepare every image first (a bad one stops everything), then decide and log each."""
+    """verify/identify: prepare every image first (a bad one stops everything), then decide and log each; or decide
+    once on a burst of camera frames."""
+    if bool(args.images) == (args.camera is not None):
+        raise FaceverifyError(f"{args.command}: give image files or --camera SOURCE (one of the two)")
     person = None if identify else validate_name(args.name)
     if person is not None:
         store.require_person(person)
     from .decisions import DecisionService
 
     service = DecisionService(store, source="cli")
-    thresholds = service.thresholds(args.detection_threshold, args.verification_threshold)
-    outcomes = service.run_files(args.images, person, *thresholds)
+    try:
+        thresholds = service.thresholds(args.detection_threshold, args.verification_threshold)
+        if args.camera is not None:
+            from .live_verify import decide_camera
+
+            live = decide_camera(service, parse_source(args.camera), person, *thresholds, count=args.frames)
+            outcomes = [live.outcome]
+            results = [live.outcome.to_json() | {"frames": live.faces_found, "frames_seen": live.frames_seen}]
+        else:
+            outcomes = service.run_files(args.images, person, *thresholds)
+            results = [o.to_json() for o in outcomes]
+    finally:
+        service.close()
     if args.json:
-        print(json.dumps([o.to_json() for o in outcomes], indent=2))
+        print(json.dumps(results, indent=2))
     else:
         for outcome in outcomes:
             print(outcome.describe())
@@ -347,7 +204,10 @@ def _decide(store: Store, args: argparse.Namespace, identify: bool) -> int:
 def _log(store: Store, args: argparse.Namespace) -> int:
     from .audit import AuditLog, to_json_dict
 
-    entries = AuditLog(store.audit_path).recent(args.limit) if store.audit_path.exists() else []
+    entries = []
+    if store.audit_path.exists():
+        with AuditLog(store.audit_path) as log:  # closed now: sqlite3 connections otherwise wait for the cyclic GC
+            entries = log.recent(args.limit)
     if args.json:
         print(json.dumps([to_json_dict(e) for e in entries], indent=2))
         return EXIT_OK
@@ -424,16 +284,11 @@ class ProgressBar:
             if eta is None:
                 eta = (now - self.start) * (total - done) / max(done, 1)
             bar = "#" * filled + "." * (self.WIDTH - filled)
-            line = f"{self.label} [{bar}] {done}/{total} {text} ETA {_duration(eta)}"
+            line = f"{self.label} [{bar}] {done}/{total} {text} ETA {format_duration(eta)}"
         else:
-            line = f"{self.label} {done} {text} ({_duration(now - self.start)})"
+            line = f"{self.label} {done} {text} ({format_duration(now - self.start)})"
         print(f"\r{line}\033[K" if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.tty and self.drawn:
             print(file=sys.stderr)
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"

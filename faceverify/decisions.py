@@ -5,6 +5,7 @@ the :class:`~faceverify.verifier.Verifier`, decided by the seed's rule, and reco
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,12 +77,35 @@ class Outcome:
 
 
 class DecisionService:
-    """Runs and logs decisions for one face (``source`` is 'cli' or 'gui'); thread-safe like the verifier."""
+    """Runs and logs decisions for one face (``source`` is 'cli', 'gui' or 'api'); thread-safe like the verifier.
 
-    def __init__(self, store: Store, source: str, verifier: Verifier | None = None) -> None:
+    Decisions go to ``audit`` (the caller's open log, which it closes), else to a log the service opens on the first
+    decision and keeps until :meth:`close`.
+    """
+
+    def __init__(self, store: Store, source: str, verifier: Verifier | None = None,
+                 audit: AuditLog | None = None) -> None:
         self.store = store
         self.source = source
         self.verifier = verifier or Verifier(store)
+        self._audit = audit
+        self._owns_audit = audit is None
+        self._audit_lock = threading.Lock()
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit log decisions are recorded in."""
+        with self._audit_lock:
+            if self._audit is None:
+                self._audit = AuditLog(self.store.ensure().audit_path)
+            return self._audit
+
+    def close(self) -> None:
+        """Close the audit log if the service opened it."""
+        with self._audit_lock:
+            if self._owns_audit and self._audit is not None:
+                self._audit.close()
+                self._audit = None
 
     def thresholds(self, detection: float | None = None, verification: float | None = None) -> tuple[float, float]:
         """Thresholds given, else the saved settings, else the model's calibrated ones, else (0.5, 0.5)."""
@@ -116,13 +140,11 @@ class DecisionService:
         """Record an outcome in the audit log (with ``face``'s crop if it failed and the setting is on)."""
         d = outcome.decision
         keep_crop = not outcome.accepted and self.store.load_settings().get("log_failed_crops", False)
-        self.store.ensure()
-        with AuditLog(self.store.audit_path) as log:
-            log.record(AuditEntry(
-                kind=outcome.kind, person=outcome.person, verified=outcome.accepted,
-                share=d.share if d else 0.0, mean_score=d.mean_score if d else 0.0,
-                detection_threshold=d.detection_threshold if d else 0.0,
-                verification_threshold=d.verification_threshold if d else 0.0,
-                model_version=d.model_version if d else "", source=self.source, image=outcome.image,
-                crop=encode_png(face.pixels) if keep_crop else None,
-            ))
+        self.audit.record(AuditEntry(
+            kind=outcome.kind, person=outcome.person, verified=outcome.accepted,
+            share=d.share if d else 0.0, mean_score=d.mean_score if d else 0.0,
+            detection_threshold=d.detection_threshold if d else 0.0,
+            verification_threshold=d.verification_threshold if d else 0.0,
+            model_version=d.model_version if d else "", source=self.source, image=outcome.image,
+            crop=encode_png(face.pixels) if keep_crop else None,
+        ))

@@ -1,4 +1,5 @@
-"""Bringing faces into the store: enrolling a person from image files, importing LFW as negatives.
+"""Bringing faces into the store and taking them out: enrolling a person from image files, importing LFW as
+negatives, removing a person.
 
 Both check everything before they write: a bad file named on its own stops the whole enrollment
 with nothing written; bad files inside a folder are skipped and counted; an LFW import that fails
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import atomic
+from .audit import AuditLog
 from .errors import DatasetError, ImageError
 from .faces import Face, decode_image, prepare, read_image
 from .lfw import LfwImage, count_lfw, iter_lfw
@@ -167,3 +169,22 @@ def _move_into(source: Path, target: Path) -> None:
         atomic.make_private_dir(target / folder.name)
         for file in folder.iterdir():
             os.replace(file, target / folder.name / file.name)
+
+
+def remove_person(store: Store, name: str, audit: AuditLog | None = None) -> int:
+    """Delete a person's logged attempts (with their crops), then their images and cached embeddings.
+
+    The log goes first: once the images are gone the name could not be found again to finish an interrupted
+    removal. ``audit`` is an open log (else the home's is opened for the call). Returns the entries deleted.
+    """
+    name = validate_name(name)
+    store.require_person(name)
+    if audit is not None:
+        removed = audit.remove_person(name)
+    elif store.audit_path.exists():
+        with AuditLog(store.audit_path) as log:
+            removed = log.remove_person(name)
+    else:
+        removed = 0
+    store.remove_person(name)
+    return removed

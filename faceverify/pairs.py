@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import FaceverifyError
+from .look import apply_filter, transfer_filter
 from .store import Store, read_crops
 
 TRAIN_SHARE = 0.7
 MAX_PAIRS_PER_IDENTITY = 10  # LFW identities: positive pairs per identity and epoch (George W Bush has 530 images)
 ENROLLED_PER_BATCH = 8  # images of one enrolled person in a training batch
 LFW_PER_BATCH = 2  # images of each LFW identity in a training batch (with --lfw-identities)
+LOOK_SHARE = 0.5  # chance that another person's images in a batch get the enrolled person's camera look
+LOOK_SAMPLE = 512  # LFW images the camera look is measured against
 
 
 @dataclass
@@ -169,3 +172,30 @@ def sample_batch(data: PairData, split: Split, size: int, rng: np.random.Generat
     singles = rng.choice(pool, size - len(chosen), replace=len(pool) < size - len(chosen))
     group = int(data.owners[split.identities[order[0]].anchors[0]]) if enrolled else None
     return np.concatenate([np.asarray(chosen, int), singles]), group
+
+
+def camera_looks(data: PairData, seed: int) -> dict[int, np.ndarray]:
+    """Per enrolled person (by owner group): the filter that gives other people's images their camera's look."""
+    enrolled = [i for i in data.train.identities if i.enrolled]
+    groups = {int(data.owners[i.anchors[0]]) for i in enrolled}
+    others = [n for n in data.train.negatives if int(data.owners[n]) not in groups]
+    if not (enrolled and others):
+        return {}
+    sample = np.random.default_rng(seed).permutation(others)[:LOOK_SAMPLE]
+    return {int(data.owners[i.anchors[0]]): transfer_filter(data.images[sorted(set(i.anchors + i.positives))],
+                                                              data.images[sample]) for i in enrolled}
+
+def epoch_batches(data: PairData, looks: dict[int, np.ndarray], batches: int, size: int, rng: np.random.Generator):
+    """Yield (crop, owner) for every image of ``batches`` training batches of ``size`` images; in each, every other
+    person's images get the batch's enrolled person's camera look (``looks``, see :func:`camera_looks`) with
+    chance LOOK_SHARE."""
+    for _ in range(batches):
+        indices, group = sample_batch(data, data.train, size, rng)
+        owners = data.owners[indices]
+        images = data.images[indices]
+        if group in looks:
+            for owner in np.unique(owners[owners != group]):
+                if rng.random() < LOOK_SHARE:
+                    for k in np.flatnonzero(owners == owner):
+                        images[k] = apply_filter(images[k], looks[group])
+        yield from zip(images, owners)

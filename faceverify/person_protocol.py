@@ -35,7 +35,8 @@ from .look import CameraLook
 from .pairs import split_keys
 from .rule import THRESHOLD_SETTINGS, deciding_scores
 from .store import Store
-from .training import Trainer, TrainingConfig
+from .training import Trainer
+from .training_types import TrainingConfig
 from .verifier import Verifier
 
 ENROLLED = 20  # images an operator captures: half anchors, half positives

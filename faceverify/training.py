@@ -5,9 +5,10 @@ person (an enrolled person's anchors and positives, or one LFW identity's images
 all others negatives, and the binary cross-entropy weighs the two classes equally. Embedding is
 the expensive part, so a batch of 32 images gives 496 labelled pairs for the price of 16.
 
-Other people's images get the enrolled person's camera look half of the time (:mod:`look`), so the
-network cannot learn "same camera means same person". After the last epoch the detection threshold
-is calibrated on the validation split (its equal-error point) and saved with the model.
+Other people's images get the enrolled person's camera look half of the time (:func:`pairs.epoch_batches`), so
+the network cannot learn "same camera means same person". After the last epoch the detection threshold
+is calibrated on the validation split (:mod:`calibration`) and saved with the model. The TensorFlow-free types
+(configuration, progress, results) live in :mod:`training_types`.
 
 The new model replaces the old one only when training completes; until then verification keeps
 using the previous model, and a killed training continues with ``resume`` from its last checkpoint:
@@ -19,121 +20,28 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from . import atomic, shipped
 from .augment import augment_image
+from .calibration import calibrate
 from .errors import FaceverifyError, ModelError
 from .evaluation import evaluate_scores
-from .look import apply_filter, transfer_filter
 from .model import classifier_of, embedding_of, load_current, make_siamese, save_model, with_policy
-from .pairs import ENROLLED_PER_BATCH, PairData, load_pair_data, make_pairs, sample_batch
+from .pairs import ENROLLED_PER_BATCH, PairData, camera_looks, epoch_batches, load_pair_data, make_pairs
 from .precision import FLOAT32, compute_policy
-from .rule import THRESHOLD_SETTINGS, deciding_scores
 from .scorer import Scorer
 from .store import Store
 from .tfruntime import tf
+from .training_types import EpochResult, Progress, TrainingCancelled, TrainingConfig, TrainingResult
+
+__all__ = ["EpochResult", "Progress", "Trainer", "TrainingCancelled", "TrainingConfig", "TrainingResult"]
 
 VALIDATION_PAIRS = 512  # at most this many validation pairs are scored after each epoch
-CALIBRATION_NEGATIVES = 10  # generic model: negative pairs per positive pair when the threshold is calibrated
-CALIBRATION_PAIRS = 8192
-CALIBRATION_IMPOSTORS = 300  # enrolled people: validation images of other people verified against each
 CHECKPOINT_SECONDS = 60  # after the first epoch, a checkpoint (~470 MB with Adam's state) at most this often
-LOOK_SHARE = 0.5  # chance that another person's images in a batch get the enrolled person's camera look
-LOOK_SAMPLE = 512  # LFW images the camera look is measured against
-
-
-@dataclass
-class TrainingConfig:
-    """What a training run does; saved with its checkpoints so that ``resume`` repeats it exactly."""
-
-    epochs: int = 50
-    batch_size: int = 32  # images per step; every pair among them is a training example
-    learning_rate: float = 1e-4
-    seed: int = 0
-    lfw_identities: bool = False
-    steps_per_epoch: int | None = None  # None: each enrolled training image about once (at least 2 steps)
-    fine_tune: bool = False  # start from the home's current model ...
-    from_scratch: bool = False  # ... or from random weights; by default from the shipped generic model
-    augment: bool = True
-    match_camera: bool = True  # other people's images get the enrolled person's camera look (LOOK_SHARE)
-    strategy: str = "default"
-    minutes: float | None = None  # a time budget: stop after the epoch it runs out in; the rate decays over it
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "steps_per_epoch"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise FaceverifyError(f"{name.replace('_', ' ')} must be a whole number of at least 1, not {value!r}")
-        if self.batch_size < 4:
-            raise FaceverifyError(f"the batch size must be at least 4 images, not {self.batch_size}")
-        if not 0 < self.learning_rate < float("inf"):
-            raise FaceverifyError(f"the learning rate must be above 0, not {self.learning_rate!r}")
-        if self.minutes is not None and not 0 < self.minutes < float("inf"):
-            raise FaceverifyError(f"the time budget must be above 0 minutes, not {self.minutes!r}")
-
-    def rate_at(self, seconds: float) -> float:
-        """The learning rate after ``seconds`` of training: constant, or with a time budget a cosine from the
-        configured rate down to a tenth of it at the budget's end."""
-        if self.minutes is None:
-            return self.learning_rate
-        done = min(seconds / (self.minutes * 60), 1.0)
-        return float(self.learning_rate * (0.1 + 0.45 * (1 + np.cos(np.pi * done))))
-
-
-@dataclass
-class EpochResult:
-    """Figures of one finished epoch."""
-
-    epoch: int
-    loss: float
-    val_loss: float
-    val_precision: float
-    val_recall: float
-    val_accuracy: float
-    seconds: float
-    pairs: int
-
-
-@dataclass
-class Progress:
-    """What a progress display needs after each step."""
-
-    epoch: int  # 1-based
-    epochs: int
-    step: int  # 1-based within the epoch
-    steps: int
-    loss: float
-    elapsed: float
-    remaining: float
-    last_epoch: EpochResult | None = None
-    validating: bool = False  # the epoch's steps are done and its validation pairs are being scored
-
-
-class TrainingCancelled(FaceverifyError):
-    """Raised when the cancel callback asks to stop; the last checkpoint stays for ``resume``."""
-
-
-@dataclass
-class TrainingResult:
-    """Everything a finished training produced."""
-
-    config: TrainingConfig
-    history: list[EpochResult] = field(default_factory=list)
-    pairs_per_second: float = 0.0
-    calibration: dict | None = None  # the saved thresholds and the validation figures they came from
-
-    def to_dict(self) -> dict:
-        return {
-            "config": asdict(self.config),
-            "history": [asdict(e) for e in self.history],
-            "pairs_per_second": self.pairs_per_second,
-            "final": asdict(self.history[-1]) if self.history else None,
-            "calibration": self.calibration,
-        }
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
@@ -192,7 +100,7 @@ class Trainer:
             checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
         manager = tf.train.CheckpointManager(checkpoint, self.store.checkpoints_dir, max_to_keep=2)
         result = self._restore(manager, checkpoint)
-        scorer, looks = Scorer(model), self._camera_looks(data)
+        scorer, looks = Scorer(model), camera_looks(data, config.seed) if config.match_camera else {}
         validation = make_pairs(data, data.validation, np.random.default_rng(config.seed))[:VALIDATION_PAIRS]
         train_step = self._train_step(model, optimizer)
         steps = self._steps_per_epoch(data)
@@ -231,7 +139,7 @@ class Trainer:
             if out_of_time:
                 break
         save_model(with_policy(model, FLOAT32), self.store.model_path)  # saved models are plain float32
-        result.calibration = self._calibrate(scorer, data)
+        result.calibration = calibrate(self.store, scorer, data, config.seed)
         atomic.write_text(self.store.results_dir / "training.json", json.dumps(result.to_dict(), indent=2))
         shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)
         return result
@@ -263,35 +171,11 @@ class Trainer:
         size = self._replica_batch()
         return self.strategy.num_replicas_in_sync * size * (size - 1) // 2
 
-    def _camera_looks(self, data: PairData) -> dict[int, np.ndarray]:
-        """Per enrolled person (by owner group): the filter that gives LFW images their camera's look."""
-        enrolled = [i for i in data.train.identities if i.enrolled]
-        groups = {int(data.owners[i.anchors[0]]) for i in enrolled}
-        others = [n for n in data.train.negatives if int(data.owners[n]) not in groups]
-        if not (self.config.match_camera and enrolled and others):
-            return {}
-        sample = np.random.default_rng(self.config.seed).permutation(others)[:LOOK_SAMPLE]
-        return {int(data.owners[i.anchors[0]]): transfer_filter(data.images[sorted(set(i.anchors + i.positives))],
-                                                                  data.images[sample]) for i in enrolled}
-
-    def _batches(self, data: PairData, looks: dict[int, np.ndarray], epoch: int, steps: int):
-        """Yield (crop, owner) for every image of the epoch's batches, reproducibly per epoch."""
-        rng = np.random.default_rng([self.config.seed, epoch])
-        for _ in range(steps * self.strategy.num_replicas_in_sync):  # one independent batch per device
-            indices, group = sample_batch(data, data.train, self._replica_batch(), rng)
-            owners = data.owners[indices]
-            images = data.images[indices]
-            if group in looks:
-                for owner in np.unique(owners[owners != group]):
-                    if rng.random() < LOOK_SHARE:
-                        for k in np.flatnonzero(owners == owner):
-                            images[k] = apply_filter(images[k], looks[group])
-            yield from zip(images, owners)
-
     def _dataset(self, data: PairData, looks: dict[int, np.ndarray], epoch: int, steps: int):
         """A tf.data pipeline of (images, owners) batches, augmented, distributed over the devices."""
         dataset = tf.data.Dataset.from_generator(
-            lambda: self._batches(data, looks, epoch, steps),
+            lambda: epoch_batches(data, looks, steps * self.strategy.num_replicas_in_sync,  # one batch per device
+                                  self._replica_batch(), np.random.default_rng([self.config.seed, epoch])),
             output_signature=(tf.TensorSpec((100, 100, 3), tf.uint8), tf.TensorSpec((), tf.int64)))
         if self.config.augment:
             dataset = dataset.map(lambda image, owner: (augment_image(image), owner),
@@ -333,21 +217,6 @@ class Trainer:
             val_loss = precision = recall = accuracy = float("nan")
         return EpochResult(epoch + 1, float(np.mean(losses)), val_loss, precision, recall, accuracy, seconds, pairs)
 
-    def _calibrate(self, scorer: Scorer, data: PairData) -> dict | None:
-        """Save the validation split's equal-error threshold as the model's detection threshold (None: no pairs)."""
-        values, labels = calibration_scores(scorer, data, np.random.default_rng(self.config.seed))
-        if not (labels.any() and not labels.all()):
-            self.store.save_calibration(None)
-            return None
-        report = evaluate_scores(values, labels)
-        calibration = {
-            "detection_threshold": round(float(np.clip(report.eer_threshold, 0.0, 1.0)), 4),
-            "verification_threshold": THRESHOLD_SETTINGS["verification_threshold"],
-            "validation": report.to_dict(),
-        }
-        self.store.save_calibration(calibration)
-        return calibration
-
     # -- checkpoints ----------------------------------------------------------------------------------
     def _restore(self, manager: tf.train.CheckpointManager, checkpoint: tf.train.Checkpoint) -> TrainingResult:
         """Start fresh, or reload the last checkpoint and the history that goes with it."""
@@ -381,37 +250,6 @@ def _saved_state(store: Store) -> dict | None:
         return saved if {"history", "checkpoint", "pairs_per_second"} <= saved.keys() else None
     except (OSError, ValueError, KeyError, TypeError, FaceverifyError):
         return None
-
-
-def calibration_scores(scorer: Scorer, data: PairData, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Validation decisions as the app makes them: (deciding score, same person) per probe.
-
-    Enrolled people: their validation images, and CALIBRATION_IMPOSTORS validation images of other
-    people, each verified against the person's training positives under the decision rule (see
-    :func:`rule.deciding_scores`). Without enrolled people (a generic model): LFW validation pairs.
-    """
-    verification = THRESHOLD_SETTINGS["verification_threshold"]
-    galleries = {i.name: i.positives for i in data.train.identities if i.enrolled}
-    people = [i for i in data.validation.identities if i.enrolled and galleries.get(i.name)]
-    if not people:
-        rows = make_pairs(data, data.validation, rng, CALIBRATION_NEGATIVES)[:CALIBRATION_PAIRS]
-        return scorer.pair_scores(data.images, rows), rows[:, 2].astype(bool)
-    plans = []  # (genuine probes, impostor probes, gallery) per person
-    for person in people:
-        genuine = sorted(set(person.anchors + person.positives))
-        owner = data.owners[genuine[0]]
-        others = [n for n in data.validation.negatives if data.owners[n] != owner]
-        plans.append((genuine, rng.permutation(others)[:CALIBRATION_IMPOSTORS].tolist(), galleries[person.name]))
-    used = np.unique(np.concatenate([np.r_[g, i, gallery] for g, i, gallery in plans]).astype(int))
-    embedded = scorer.embed(data.images[used])  # each image once, however many people it serves
-    row = {int(index): k for k, index in enumerate(used)}
-    values, labels = [], []
-    for genuine, impostors, gallery in plans:
-        probes = embedded[[row[i] for i in genuine + impostors]]
-        scores = scorer.head(probes[:, None, :], embedded[[row[i] for i in gallery]][None, :, :])
-        values.append(deciding_scores(scores, verification))
-        labels.append(np.r_[np.ones(len(genuine), bool), np.zeros(len(impostors), bool)])
-    return np.concatenate(values), np.concatenate(labels)
 
 
 def pair_loss(embeddings: tf.Tensor, owners: tf.Tensor, classifier) -> tf.Tensor:

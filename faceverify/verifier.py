@@ -52,32 +52,36 @@ class Verifier:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.RLock()
-        self._version: str | None = None
+        self.version = ""  # of the loaded model; set by load(), "" before
         self._galleries: dict[str, tuple[tuple[str, ...], np.ndarray, tuple | None]] = {}  # keys, embeddings, stamp
 
     # -- model --------------------------------------------------------------------------------------
-    @property
-    def version(self) -> str:
-        """The version of the loaded model (loading it if needed)."""
-        self._ensure_model()
-        return self._version or ""
+    def load(self) -> str:
+        """Load the model in use, or reload it when it changed (e.g. a training just finished); its version.
 
-    def _ensure_model(self) -> None:
-        """Load the model in use, or reload it when it changed (e.g. a training just finished)."""
+        Only this method reloads: verify and identify call it once, and every score of one call comes from the
+        model whose version they log. Raises ModelError when there is no usable model.
+        """
         with self._lock:
             current = self.store.model_version()
-            if current is not None and current == self._version:
-                return
+            if current is not None and current == self.version:
+                return self.version
             model = load_current(self.store)
             if self.store.model_version() not in (current, None):  # replaced while loading: load the newer one
                 current = self.store.model_version()
                 model = load_current(self.store)
             self._scorer = Scorer(model)
-            self._version, self._galleries = current, {}
+            self.version, self._galleries = current or "", {}
+            return self.version
+
+    def _require(self) -> None:
+        """Load the model on first use (later replacements are picked up by :meth:`load` only)."""
+        if not self.version:
+            self.load()
 
     def embed(self, crops: np.ndarray) -> np.ndarray:
         """Embeddings (N, 4096) of uint8 crops (N, 100, 100, 3)."""
-        self._ensure_model()
+        self._require()
         return self._scorer.embed(crops)
 
     def head(self, probe: np.ndarray, gallery: np.ndarray) -> np.ndarray:
@@ -86,7 +90,7 @@ class Verifier:
 
     def pair_scores(self, images: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Scores for (first, second, ...) index rows into uint8 ``images``: each image is embedded once."""
-        self._ensure_model()
+        self._require()
         return self._scorer.pair_scores(images, rows)
 
     # -- gallery ------------------------------------------------------------------------------------
@@ -96,7 +100,7 @@ class Verifier:
         The folder is listed again only when its stamp (inode, mtime, ctime) changed, or when it changed
         so recently that a further change could leave the same timestamps.
         """
-        self._ensure_model()
+        self._require()
         stamp = _folder_stamp(self.store.require_person(name) / "positive")
         with self._lock:
             cached = self._galleries.get(name)
@@ -120,7 +124,7 @@ class Verifier:
             return embeddings
 
     def _cache_path(self, name: str):
-        return self.store.embeddings_dir / (self._version or "none") / f"{name}.npz"
+        return self.store.embeddings_dir / (self.version or "none") / f"{name}.npz"
 
     def _read_cache(self, name: str) -> dict[str, np.ndarray]:
         try:
@@ -132,7 +136,7 @@ class Verifier:
     def _write_cache(self, name: str, keys: tuple[str, ...], embeddings: np.ndarray) -> None:
         """Save a person's gallery atomically; caches of older model versions are dropped."""
         for old in self.store.embeddings_dir.glob("*"):
-            if old.name != self._version:
+            if old.name != self.version:
                 shutil.rmtree(old, ignore_errors=True)
         buffer = io.BytesIO()
         np.savez(buffer, keys=np.asarray(keys, dtype=str), embeddings=embeddings)
@@ -149,19 +153,23 @@ class Verifier:
     def verify(self, name: str, probes: np.ndarray, detection_threshold: float = DETECTION_THRESHOLD,
                verification_threshold: float = VERIFICATION_THRESHOLD) -> Decision:
         """One decision for a burst of probe crops (F, 100, 100, 3): every frame against every positive image."""
-        scores = self.scores(name, probes)
-        return decide(name, scores, detection_threshold, verification_threshold, self.version)
+        with self._lock:
+            version = self.load()
+            scores = self.scores(name, probes)
+        return decide(name, scores, detection_threshold, verification_threshold, version)
 
     def identify(self, probes: np.ndarray, detection_threshold: float = DETECTION_THRESHOLD,
                  verification_threshold: float = VERIFICATION_THRESHOLD) -> Identification:
         """The enrolled person with the highest passing share (ties: higher mean score), or unknown."""
-        embeddings = self.embed(probes)
-        decisions = []
-        for person in self.store.people():
-            gallery = self.gallery(person.name)
-            if len(gallery):
-                scores = np.stack([self.head(e, gallery) for e in embeddings])
-                decisions.append(decide(person.name, scores, detection_threshold, verification_threshold, self.version))
+        with self._lock:
+            version = self.load()
+            embeddings = self.embed(probes)
+            decisions = []
+            for person in self.store.people():
+                gallery = self.gallery(person.name)
+                if len(gallery):
+                    scores = np.stack([self.head(e, gallery) for e in embeddings])
+                    decisions.append(decide(person.name, scores, detection_threshold, verification_threshold, version))
         decisions.sort(key=lambda d: (d.share, d.mean_score), reverse=True)
         best = decisions[0].person if decisions and decisions[0].verified else None
         return Identification(best, decisions)

@@ -42,13 +42,33 @@ def _colour_of(frame: np.ndarray) -> tuple[int, int, int]:
     return min(COLOURS, key=lambda colour: np.abs(mean - colour).sum())
 
 
-def _wait_for(condition, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
+class Heard:
+    """What a CameraReader's callbacks heard, with a wait on it that wakes on each call (no polling)."""
+
+    def __init__(self) -> None:
+        self.frames: list[np.ndarray] = []
+        self.statuses: list[str] = []
+        self.opened = 0  # attempts to open the source (counted where a test wraps FrameSource.open)
+        self._cond = threading.Condition()
+
+    def opening(self) -> None:
+        with self._cond:
+            self.opened += 1
+            self._cond.notify_all()
+
+    def frame(self, frame: np.ndarray) -> None:
+        with self._cond:
+            self.frames.append(frame)
+            self._cond.notify_all()
+
+    def status(self, message: str) -> None:
+        with self._cond:
+            self.statuses.append(message)
+            self._cond.notify_all()
+
+    def wait(self, condition, timeout: float = 5.0) -> bool:
+        with self._cond:
+            return self._cond.wait_for(condition, timeout)
 
 
 def test_parse_source():
@@ -145,46 +165,54 @@ def test_list_devices_returns_indices_that_open():
 
 def test_reader_delivers_frames_and_stops_promptly(tmp_path):
     video = _write_video(tmp_path / "colours.avi", fps=30.0)
-    frames, statuses = [], []
-    reader = CameraReader(str(video), frames.append, statuses.append)
+    heard = Heard()
+    reader = CameraReader(str(video), heard.frame, heard.status)
     reader.start()
     try:
-        assert _wait_for(lambda: len(frames) >= 10)
+        assert heard.wait(lambda: len(heard.frames) >= 10)
         assert reader.latest() is not None and reader.latest().shape == (SIZE[1], SIZE[0], 3)
         assert 15 < reader.frames_per_second() < 45
     finally:
         started = time.monotonic()
         reader.stop()
     assert time.monotonic() - started < 0.5
-    assert statuses == [f"Reading video file {video}"]
+    assert heard.statuses == [f"Reading video file {video}"]
 
 
-def test_reader_retries_a_bad_source_until_it_appears(tmp_path):
+def test_reader_retries_a_bad_source_until_it_appears(tmp_path, monkeypatch):
     video = tmp_path / "later.avi"
-    frames, statuses = [], []
-    reader = CameraReader(str(video), frames.append, statuses.append, retry_interval=0.1)
+    heard = Heard()
+    real_open = FrameSource.open
+
+    def counted_open(source: FrameSource) -> None:
+        heard.opening()
+        real_open(source)
+
+    monkeypatch.setattr(FrameSource, "open", counted_open)
+    reader = CameraReader(str(video), heard.frame, heard.status, retry_interval=0.05)
     reader.start()
     try:
-        assert _wait_for(lambda: statuses)
-        assert statuses[0] == f"File not found: {video} — retrying"
-        time.sleep(0.3)  # several retries, each quietly
-        assert len(statuses) == 1 and not frames and reader.latest() is None
+        assert heard.wait(lambda: heard.statuses)
+        assert heard.statuses[0] == f"File not found: {video} — retrying"
+        assert heard.wait(lambda: heard.opened >= 4, timeout=10), f"{heard.opened} attempts to open, 4 expected"
+        assert heard.statuses == [heard.statuses[0]]  # three retries more, each quietly
+        assert not heard.frames and reader.latest() is None
         _write_video(tmp_path / "being_written.avi").rename(video)
-        assert _wait_for(lambda: frames)
-        assert statuses[-1] == f"Reading video file {video}"
+        assert heard.wait(lambda: heard.frames)
+        assert heard.statuses[-1] == f"Reading video file {video}"
     finally:
         reader.stop()
 
 
 def test_reader_stops_promptly_while_waiting_to_retry():
-    statuses = []
-    reader = CameraReader(97, lambda frame: None, statuses.append, retry_interval=2.0)
+    heard = Heard()
+    reader = CameraReader(97, heard.frame, heard.status, retry_interval=2.0)
     reader.start()
-    assert _wait_for(lambda: statuses)
+    assert heard.wait(lambda: heard.statuses)
     started = time.monotonic()
     reader.stop()
     assert time.monotonic() - started < 0.5
-    assert statuses == ["No camera at index 97 — retrying"]
+    assert heard.statuses == ["No camera at index 97 — retrying"]
 
 
 def test_shared_webcam_stand_in():

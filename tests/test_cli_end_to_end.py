@@ -40,6 +40,7 @@ def lfw_tgz(lfw_dir, tmp_path_factory) -> tuple[Path, int]:
     return path, count
 
 
+@pytest.mark.slow
 def test_enroll_import_train_verify_identify(lfw_dir, lfw_tgz, tmp_path, capsys):
     home = tmp_path / "home"
     enroll_dir = tmp_path / "enroll"
@@ -131,3 +132,31 @@ def test_console_script_errors_are_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == ["faceverify: Unknown person 'Nobody' (enrolled: nobody yet)"]
     assert not (tmp_path / "h").exists()  # an error changes nothing on disk
+
+
+ONE_SHOT_PERSON = "Gerhard_Schroeder"  # a View 1 *test* person: the shipped model never saw him
+ONE_SHOT_STRANGERS = ["Donald_Rumsfeld", "Jacques_Chirac", "Jennifer_Capriati", "Alvaro_Uribe", "Kofi_Annan",
+                      "Silvio_Berlusconi", "Vicente_Fox", "Tom_Daschle"]
+
+
+def test_one_shot_enroll_then_verify_with_the_shipped_model_and_no_training(lfw_dir, tmp_path, capsys):
+    """A new user's first minutes: enroll 20 photos, verify at once. The shipped model decides, with its own
+    calibrated thresholds; it errs at its measured rates (README), so most, not all, decisions must be right."""
+    from faceverify import shipped
+
+    home = tmp_path / "home"
+    photos = sorted((lfw_dir / ONE_SHOT_PERSON).glob("*.jpg"))
+    code, out, _ = run(capsys, "--home", home, "enroll", ONE_SHOT_PERSON, "--from", *photos[:20])
+    assert code == 0 and "added 10 anchor and 10 positive" in out
+    genuine = photos[20:30]
+    strangers = [lfw_dir / name / f"{name}_0001.jpg" for name in ONE_SHOT_STRANGERS]
+    code, out, err = run(capsys, "--home", home, "verify", ONE_SHOT_PERSON, *genuine, *strangers, "--json")
+    assert code in (0, 1), err
+    results = json.loads(out)
+    assert len(results) == len(genuine) + len(strangers)
+    assert {r["model_version"] for r in results} == {shipped.version()}
+    assert {r["detection_threshold"] for r in results} == {shipped.calibration()["detection_threshold"]}
+    accepted = [r["verified"] for r in results]
+    assert sum(accepted[: len(genuine)]) >= 7, results  # at most 3 of his 10 other photos rejected
+    assert sum(accepted[len(genuine):]) <= 2, results  # at most 2 of 8 strangers accepted
+    assert not (home / "model" / "siamese.keras").exists()  # nothing was trained

@@ -25,6 +25,7 @@ def test_people_are_split_three_ways_and_reproducibly(shared_data):
         chosen, negatives, impostors)
 
 
+@pytest.mark.slow
 def test_a_trial_enrolls_trains_and_verifies_people_nobody_trained_on(shared_data, tmp_path):
     (person, count), = protocol(shared_data).people()[0]
     report, scores, labels = protocol(shared_data).run(tmp_path / "work")

@@ -12,13 +12,14 @@ import pytest
 
 from conftest import make_small_store
 from faceverify.model import embedding_of, load_model
-from faceverify.pairs import load_pair_data
+from faceverify.pairs import camera_looks, epoch_batches, load_pair_data
 from faceverify.tfruntime import tf
 from faceverify.training import Trainer, TrainingCancelled, TrainingConfig, pair_loss
 
 QUICK = dict(epochs=2, steps_per_epoch=1, batch_size=8)
 
 
+@pytest.mark.slow
 def test_training_saves_model_history_and_reports_progress(tmp_path):
     store = make_small_store(tmp_path / "home")
     seen = []
@@ -67,15 +68,17 @@ def test_other_peoples_images_get_the_enrolled_camera_look(tmp_path):
     store = make_small_store(tmp_path / "home", per_role=10, lfw_people=12)
     data = load_pair_data(store)
     enrolled_group = int(data.owners[data.train.identities[0].anchors[0]])
-    trainer = Trainer(store, TrainingConfig(batch_size=16))
-    looks = trainer._camera_looks(data)
+    looks = camera_looks(data, seed=0)
     assert list(looks) == [enrolled_group] and looks[enrolled_group].shape == (100, 100, 3)
     originals = {data.images[i].tobytes() for i in range(len(data.images))}
-    changed = [owner for image, owner in trainer._batches(data, looks, 0, 8) if image.tobytes() not in originals]
+    batches = epoch_batches(data, looks, 8, 16, np.random.default_rng(0))
+    changed = [owner for image, owner in batches if image.tobytes() not in originals]
     assert changed and enrolled_group not in changed  # the enrolled person's own images stay as captured
-    assert Trainer(store, TrainingConfig(match_camera=False))._camera_looks(data) == {}
+    unchanged = epoch_batches(data, {}, 8, 16, np.random.default_rng(0))
+    assert all(image.tobytes() in originals for image, _ in unchanged)
 
 
+@pytest.mark.slow
 def test_cancel_keeps_a_checkpoint_and_resume_finishes(tmp_path):
     store = make_small_store(tmp_path / "home")
     progress = []
@@ -101,6 +104,7 @@ def test_resume_without_interrupted_training_is_a_clear_error(tmp_path):
         Trainer.resume(make_small_store(tmp_path / "home"))
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_over_two_logical_cpus(tmp_path):
     """Needs a fresh process: logical devices must be configured before TensorFlow starts."""
     script = textwrap.dedent(f"""
@@ -124,6 +128,7 @@ def test_mirrored_strategy_over_two_logical_cpus(tmp_path):
     assert 0 < float(words[words.index("loss") + 1]) < 5
 
 
+@pytest.mark.slow
 def test_training_starts_from_the_shipped_model_unless_told_otherwise(tmp_path):
     from faceverify import shipped
 
@@ -138,6 +143,7 @@ def test_training_starts_from_the_shipped_model_unless_told_otherwise(tmp_path):
     assert not np.allclose(generic[0], scratch[0], atol=1e-3)  # random weights, not the shipped ones
 
 
+@pytest.mark.slow
 def test_a_time_budget_ends_training_early_with_a_saved_model_and_decays_the_rate(tmp_path):
     store = make_small_store(tmp_path / "home")
     result = Trainer(store, TrainingConfig(epochs=50, steps_per_epoch=1, batch_size=8, minutes=1e-4)).run()

@@ -92,7 +92,7 @@ class CameraView(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(style.VIEW_BACKGROUND))
-        picture, detection = self.feed.latest()
+        picture, tracked = self.feed.latest()
         if picture is None or not self.feed.live:
             return
         pixels = picture.pixels
@@ -106,9 +106,9 @@ class CameraView(QWidget):
         if picture is not self._shown:
             self._shown = picture
             self.frames_shown += 1
-        if detection and detection.face.box and time.monotonic() - detection.time < BOX_MAX_AGE:
-            self.last_box = detection.face.box
-            x, y, w, h = detection.face.box
+        if tracked and tracked.face and time.monotonic() - tracked.time < BOX_MAX_AGE:
+            self.last_box = tracked.face.box
+            x, y, w, h = tracked.face.box
             painter.setRenderHint(QPainter.Antialiasing)
             painter.setPen(QPen(QColor(style.BOX), 3))
             painter.drawRoundedRect(QRectF(target.x() + x * scale, target.y() + y * scale, w * scale, h * scale), 6, 6)

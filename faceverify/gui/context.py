@@ -87,8 +87,8 @@ class AppContext(QObject):
             if self._decisions is None:
                 from faceverify.decisions import DecisionService
 
-                self._decisions = DecisionService(self.store, "gui")
-        self._decisions.verifier.version  # noqa: B018 (loads the model, or reloads it after a training)
+                self._decisions = DecisionService(self.store, "gui", audit=self.audit)
+        self._decisions.verifier.load()  # or reloads it after a training
         self.verifier_loaded = True
         return self._decisions
 

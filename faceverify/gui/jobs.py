@@ -13,17 +13,21 @@ import numpy as np
 
 from faceverify.camera import list_devices
 from faceverify.enrollment import EnrollResult, ImportResult, enroll, import_lfw
+from faceverify.enrollment import remove_person as remove_enrolled
 from faceverify.errors import FaceverifyError
+from faceverify.faces import crop_face
+from faceverify.live_verify import BURST_FRAMES as BURST_FRAMES  # the Verify tab names it
+from faceverify.live_verify import decide_live
 from faceverify.store import ROLES, Store, read_crop, validate_name
+from faceverify.training_types import TrainingConfig, TrainingResult
 
 from .context import AppContext
 from .workers import Task
 
 if TYPE_CHECKING:
     from faceverify.rule import Decision
-    from faceverify.training import TrainingResult
 
-BURST_FRAMES = 5  # frames per Verify click
+FRAME_TIMEOUT = 5.0  # how long a capture waits for the camera before giving up
 CAPTURE_INTERVAL = 0.2  # seconds between the frames of a capture burst
 PROGRESS_INTERVAL = 0.1  # seconds between two progress reports of an import
 
@@ -52,12 +56,9 @@ def find_cameras(task: Task) -> list[int]:
 
 
 def verify_burst(task: Task, context: AppContext, name: str, detection: float, verification: float) -> VerifyOutcome:
-    """Verify ``name`` on the next BURST_FRAMES frames (timed once the model is loaded); the attempt is logged."""
-    decisions = context.decisions()
-    started = time.monotonic()
-    faces = context.feed.next_faces(BURST_FRAMES)
-    outcome = decisions.decide(faces, "camera", name, detection, verification)
-    return VerifyOutcome(outcome.decision, time.monotonic() - started, len(faces), sum(f.face_found for f in faces))
+    """Verify ``name`` on the next BURST_FRAMES frames with a face (timed once the model is loaded); logged."""
+    live = decide_live(context.feed.current(), context.decisions(), name, detection, verification)
+    return VerifyOutcome(live.outcome.decision, live.seconds, live.frames_seen, live.faces_found)
 
 
 def score_live(task: Task, context: AppContext, name: str, detection: float, verification: float,
@@ -65,24 +66,28 @@ def score_live(task: Task, context: AppContext, name: str, detection: float, ver
     """Score the next frame (None when it holds no face). Only a verdict that differs from ``previous`` is logged."""
     decisions = context.decisions()
     started = time.monotonic()
-    faces = context.feed.next_faces(1)
-    if not faces[0].face_found:
+    feed = context.feed.current()
+    face = feed.require_frame(None, FRAME_TIMEOUT).face
+    if face is None:
         return None
-    outcome = decisions.decide(faces, "camera", name, detection, verification, log=False)
+    outcome = decisions.decide([face], feed.description, name, detection, verification, log=False)
     if outcome.decision.verified != previous:
-        decisions.log(outcome, faces[0])
+        decisions.log(outcome, face)
     return VerifyOutcome(outcome.decision, time.monotonic() - started, 1, 1)
 
 
 def capture(task: Task, context: AppContext, name: str, role: str, count: int) -> int:
     """Store the faces of ``count`` frames, CAPTURE_INTERVAL apart, as ``role`` images; returns how many."""
     name = validate_name(name)
-    stored, due = 0, time.monotonic()
+    feed = context.feed.current()
+    stored, due, after = 0, time.monotonic(), None
     for index in range(count):
         if task.cancelled():
             break
-        face = context.feed.next_faces(1)[0]
-        path = context.store.add_image(name, role, face.pixels) if face.face_found else None
+        frame = feed.require_frame(after, FRAME_TIMEOUT)
+        after = frame.index
+        face = frame.face or crop_face(frame.rgb, None)  # shown, not stored, when there is no face
+        path = context.store.add_image(name, role, face.pixels) if frame.face else None
         stored += path is not None
         task.report(Capture(role, path, face.pixels))
         due += CAPTURE_INTERVAL
@@ -122,13 +127,12 @@ def import_negatives(task: Task, store: Store, source: Path) -> ImportResult:
 def train(task: Task, store: Store, epochs: int, fine_tune: bool = False) -> TrainingResult:
     """Train a new model (from the current one if ``fine_tune``), reporting training.Progress after every step;
     cancelling raises TrainingCancelled."""
-    from faceverify.training import Trainer, TrainingConfig
+    from faceverify.training import Trainer
 
     config = TrainingConfig(epochs=epochs, fine_tune=fine_tune)
     return Trainer(store, config, on_progress=task.report, should_stop=task.cancelled).run()
 
 
 def remove_person(task: Task, context: AppContext, name: str) -> int:
-    """Delete a person's images and every audit entry about them; returns how many entries went."""
-    context.store.remove_person(name)
-    return context.audit.remove_person(validate_name(name))
+    """Delete every audit entry about a person, then their images; returns how many entries went."""
+    return remove_enrolled(context.store, name, context.audit)

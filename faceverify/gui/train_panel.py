@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceverify.durations import format_duration
 from faceverify.enrollment import ImportResult
 from faceverify.rule import calibration_text
+from faceverify.training_types import Progress, TrainingConfig, TrainingResult
 
 from . import jobs
 from .context import AppContext
@@ -26,17 +28,6 @@ from .widgets import label, primary_button, progress_bar, show_message
 from .workers import Task
 
 ARCHIVE_FILTER = "LFW archive (*.tgz *.tar.gz *.tar *.tar.bz2 *.tar.xz);;All files (*)"
-DEFAULT_EPOCHS = 50  # training.TrainingConfig.epochs (not imported here: it loads TensorFlow)
-
-
-def duration(seconds: float) -> str:
-    """"45 s", "3 min 20 s", "1 h 5 min"."""
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 def _start(box: NegativesBox | TrainBox, succeeded: Callable[[object], None], job: Callable[..., object],
@@ -146,7 +137,7 @@ class TrainBox(QGroupBox):
         super().__init__("3 · Train", parent)
         self.context = context
         self.task: Task | None = None
-        self.epochs = QSpinBox(minimum=1, maximum=1000, value=DEFAULT_EPOCHS, suffix=" epochs")
+        self.epochs = QSpinBox(minimum=1, maximum=1000, value=TrainingConfig.epochs, suffix=" epochs")
         self.fine_tune = QCheckBox("Start from the current model", toolTip=FINE_TUNE_TIP)
         self.train_button = primary_button("Train")
         self.train_button.clicked.connect(self.train)
@@ -196,22 +187,22 @@ class TrainBox(QGroupBox):
             self.task.cancel()
             show_message(self.status, "Cancelling after this step…")
 
-    def _on_progress(self, progress) -> None:  # training.Progress (not imported: TensorFlow)
+    def _on_progress(self, progress: Progress) -> None:
         done = (progress.epoch - 1 + progress.step / max(progress.steps, 1)) / progress.epochs
         self.progress.setValue(round(done * 1000))
         where = "validating" if progress.validating else f"step {progress.step} of {progress.steps}"
         lines = [f"<b>Epoch {progress.epoch} of {progress.epochs}</b> · {where} · loss {progress.loss:.3f}",
-                 f"About {duration(progress.remaining)} left"]
+                 f"About {format_duration(progress.remaining)} left"]
         if progress.last_epoch:
             lines.append(f"After epoch {progress.last_epoch.epoch}: validation precision "
                          f"{progress.last_epoch.val_precision:.2f} · recall {progress.last_epoch.val_recall:.2f}")
         show_message(self.status, "<br>".join(lines), rich=True)
 
-    def _on_trained(self, result) -> None:  # training.TrainingResult
+    def _on_trained(self, result: TrainingResult) -> None:
         last = result.history[-1]
         seconds = sum(epoch.seconds for epoch in result.history)
         epochs = len(result.history)
-        show_message(self.status, f"Trained {epochs} epoch{'s' if epochs != 1 else ''} in {duration(seconds)}. "
+        show_message(self.status, f"Trained {epochs} epoch{'s' if epochs != 1 else ''} in {format_duration(seconds)}. "
                                   "Verify uses the new model now.", "ok")
         self.figures.setText(
             f"<b>Validation</b>: precision {last.val_precision:.3f} · recall {last.val_recall:.3f} · "

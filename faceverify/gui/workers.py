@@ -1,4 +1,4 @@
-"""Work off the GUI thread: one-off tasks on worker threads, and the camera feed with its face detector.
+"""Work off the GUI thread: one-off tasks on worker threads, and the Qt face of the core's live feed.
 
 Signals are emitted on worker threads and delivered (queued) to slots of widgets, which live on the GUI thread;
 connect them to bound methods of QObjects, never to lambdas, so that they always arrive on the GUI thread.
@@ -17,15 +17,13 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
-from faceverify.camera import CameraReader, FrameSource
+from faceverify.camera import FrameSource
 from faceverify.errors import CameraError, FaceverifyError
-from faceverify.faces import Face, FaceTracker
+from faceverify.live import LiveFeed, LiveFrame
 
 from .qt_compat import emit
 
-DETECT_INTERVAL = 1 / 15  # the detector looks at most this often (every other frame of a 30 fps camera)
-STALE_AFTER = 1.5  # seconds without a frame after which the camera counts as gone
-FRAME_TIMEOUT = 5.0  # how long a capture waits for the camera before giving up
+HEALTH_INTERVAL_MS = 500  # how often the feed checks whether frames still arrive
 
 
 class Task(QObject):
@@ -96,74 +94,64 @@ class Picture:
     frame_size: tuple[int, int]  # the camera frame's width and height
 
 
-@dataclass(frozen=True)
-class Detection:
-    """The face the detector found in frame number ``seq`` (``face.box`` is None when it found none)."""
-
-    seq: int
-    face: Face
-    time: float
-
-
 class CameraFeed(QObject):
-    """The chosen camera, read by the core's CameraReader, plus a face-detector thread on its latest frames.
+    """The chosen camera as Qt sees it: a thin adapter over the core's :class:`~faceverify.live.LiveFeed`.
 
     ``frame_ready`` fires on the GUI thread when a new frame is there; while one is still pending, newer frames
     replace the older one instead of queueing up. ``state_changed`` fires when the source, the camera's message
-    or whether frames are arriving (``live``) changes.
+    or whether frames are arriving (``live``) changes. Worker threads take frames from :meth:`current`.
     """
 
     frame_ready = Signal()
     state_changed = Signal()
     _arrived = Signal()
-    _status = Signal(int, str)
+    _status = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._generation = 0
-        self._reader: CameraReader | None = None
-        self._frame: np.ndarray | None = None
+        self._feed: LiveFeed | None = None
         self._picture: Picture | None = None
         self._display_size = (0, 0)
-        self._frame_time = 0.0
-        self._seq = 0
-        self._detection: Detection | None = None
         self._pending = False
-        self.source: int | str | None = None
-        self.message = "No camera chosen"
-        self._message_time = 0.0
         self.live = False
-        self._releasing: list[threading.Thread] = []  # readers of earlier sources, being stopped
+        self._shown_message = ""
+        self._releasing: list[threading.Thread] = []  # feeds of earlier sources, being stopped
         self._arrived.connect(self._deliver)
-        self._status.connect(self._on_status)
-        self._health = QTimer(self, interval=500)
+        self._status.connect(self._check_health)
+        self._health = QTimer(self, interval=HEALTH_INTERVAL_MS)
         self._health.timeout.connect(self._check_health)
         self._health.start()
-        self._detector = threading.Thread(target=self._detect_loop, name="face-detector", daemon=True)
-        self._detector.start()
 
     # -- GUI thread -----------------------------------------------------------------------------------
+    @property
+    def source(self) -> int | str | None:
+        return self._feed.source if self._feed is not None else None
+
     @property
     def description(self) -> str:
         return FrameSource(self.source).description if self.source is not None else "no camera"
 
+    @property
+    def message(self) -> str:
+        return self._feed.message if self._feed is not None else "No camera chosen"
+
     def set_source(self, source: int | str) -> None:
         """Switch to another camera, file or stream; the old one is released in the background."""
-        with self._cond:
+        with self._lock:
             self._generation += 1
-            self._frame, self._picture, self._detection, self._seq = None, None, None, 0
+            self._picture = None
             generation = self._generation
-            self._cond.notify_all()
-        old = self._reader
-        self._reader = CameraReader(source, partial(self._on_frame, generation),
-                                    partial(self._on_reader_status, generation))
-        self.source, self.live = source, False
-        self.message, self._message_time = f"Opening {self.description}…", time.monotonic()
+        old = self._feed
+        self._feed = LiveFeed(source, on_frame=partial(self._on_frame, generation),
+                              on_status=partial(self._on_status, generation))
+        self.live = False
         if old is not None:
             self._release(old)
-        self._reader.start()
+        self._feed.start()
+        self._shown_message = self.message
         emit(self.state_changed)
 
     def retry(self) -> None:
@@ -175,96 +163,65 @@ class CameraFeed(QObject):
         """Stop reading and detecting for good; waits up to ``timeout`` s for the threads (a stream may take long)."""
         self._stopping.set()
         self._health.stop()
-        with self._cond:
+        with self._lock:
             self._generation += 1
-            self._cond.notify_all()
-        if self._reader is not None:
-            self._release(self._reader)
-            self._reader = None
+        if self._feed is not None:
+            self._release(self._feed)
         deadline = time.monotonic() + timeout
-        for thread in [self._detector, *self._releasing]:
+        for thread in self._releasing:
             thread.join(max(deadline - time.monotonic(), 0))
 
-    def _release(self, reader: CameraReader) -> None:
-        """Stop a reader without waiting for it here (opening a stream can take seconds)."""
+    def _release(self, feed: LiveFeed) -> None:
+        """Stop a feed without waiting for it here (opening a stream can take seconds)."""
         self._releasing = [t for t in self._releasing if t.is_alive()]
-        thread = threading.Thread(target=reader.stop, name="camera-release", daemon=True)
+        thread = threading.Thread(target=feed.stop, name="camera-release", daemon=True)
         thread.start()
         self._releasing.append(thread)
 
     def fps(self) -> float:
-        return self._reader.frames_per_second() if self._reader is not None and self.live else 0.0
+        return self._feed.fps() if self._feed is not None and self.live else 0.0
 
-    def latest(self) -> tuple[Picture | None, Detection | None]:
-        """The newest picture and the newest detection (which may be of a slightly older frame)."""
-        with self._cond:
-            return self._picture, self._detection
+    def latest(self) -> tuple[Picture | None, LiveFrame | None]:
+        """The newest picture and the newest tracked frame (which may be slightly older)."""
+        with self._lock:
+            picture = self._picture
+        return picture, self._feed.latest() if self._feed is not None else None
 
     def set_display_size(self, width: int, height: int) -> None:
         """The size, in device pixels, that pictures are scaled to fit (the visible view's)."""
-        with self._cond:
+        with self._lock:
             self._display_size = (width, height)
 
     def _deliver(self) -> None:
-        with self._cond:
+        with self._lock:
             self._pending = False
         if not self.live:
             self._check_health()
         emit(self.frame_ready)
 
-    def _on_status(self, generation: int, message: str) -> None:
-        if generation == self._generation:
-            self.message, self._message_time = message, time.monotonic()
-            emit(self.state_changed)
-
     def _check_health(self) -> None:
-        with self._cond:
-            live = self._frame is not None and time.monotonic() - self._frame_time < STALE_AFTER
-        if live != self.live:
-            self.live = live
-            if not live and self._message_time < self._frame_time:  # the reader's message predates the loss
-                self.message = f"{self.description} stopped sending frames"
+        if self._feed is None:
+            return
+        live, message = self._feed.live, self._feed.message
+        if (live, message) != (self.live, self._shown_message):
+            self.live, self._shown_message = live, message
             emit(self.state_changed)
 
     # -- any thread ---------------------------------------------------------------------------------------
-    def next_faces(self, count: int) -> list[Face]:
-        """The faces of the next ``count`` frames the detector looks at (blocks; for worker threads only).
-
-        Raises CameraError when no frame comes for FRAME_TIMEOUT seconds or the source changes meanwhile.
-        """
-        faces: list[Face] = []
-        deadline = time.monotonic() + FRAME_TIMEOUT
-        with self._cond:
-            generation = self._generation
-            last = self._detection.seq if self._detection else 0
-            while len(faces) < count:
-                fresh = self._cond.wait_for(partial(self._detected_since, generation, last),
-                                            timeout=max(deadline - time.monotonic(), 0))
-                if self._generation != generation:
-                    raise CameraError("The camera was changed or closed during the capture")
-                if not fresh:
-                    raise CameraError(f"No frames from {self.description}: {self.message}")
-                faces.append(self._detection.face)
-                last = self._detection.seq
-        return faces
-
-    def _detected_since(self, generation: int, seq: int) -> bool:
-        """The source changed, or the detector has looked at a frame after ``seq`` (call holding the lock)."""
-        return self._generation != generation or (self._detection is not None and self._detection.seq > seq)
-
-    def _frame_since(self, seen: tuple[int, int]) -> bool:
-        """Stopping, or a frame other than ``seen`` (generation, seq) is there (call holding the lock)."""
-        return self._stopping.is_set() or (self._frame is not None and (self._generation, self._seq) != seen)
+    def current(self) -> LiveFeed:
+        """The core feed of the chosen source (for worker threads); CameraError when none is chosen."""
+        feed = self._feed
+        if feed is None or self._stopping.is_set():
+            raise CameraError("No camera chosen")
+        return feed
 
     # -- camera reader's thread ------------------------------------------------------------------------------
     def _on_frame(self, generation: int, frame: np.ndarray) -> None:
         picture = self._fit(frame)
-        with self._cond:
+        with self._lock:
             if generation != self._generation:
                 return
-            self._frame, self._frame_time, self._seq = frame, time.monotonic(), self._seq + 1
             self._picture = picture
-            self._cond.notify_all()
             if self._pending:
                 return
             self._pending = True
@@ -273,7 +230,7 @@ class CameraFeed(QObject):
     def _fit(self, frame: np.ndarray) -> Picture:
         """The frame scaled to fit the display size (so that painting it costs the GUI thread a plain copy)."""
         height, width = frame.shape[:2]
-        with self._cond:
+        with self._lock:
             display = self._display_size
         scale = min(display[0] / width, display[1] / height)
         size = (max(round(width * scale), 1), max(round(height * scale), 1))
@@ -282,8 +239,9 @@ class CameraFeed(QObject):
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         return Picture(cv2.resize(frame, size, interpolation=interpolation), (width, height))
 
-    def _on_reader_status(self, generation: int, message: str) -> None:
-        self._emit(self._status, generation, message)
+    def _on_status(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self._emit(self._status)
 
     def _emit(self, signal: SignalInstance, *args: object) -> None:
         """Emit unless the feed is stopped: a reader being released may still deliver after the window is gone."""
@@ -291,22 +249,3 @@ class CameraFeed(QObject):
             return
         with contextlib.suppress(RuntimeError):  # the C++ object was deleted between the check and the emit
             emit(signal, *args)
-
-    # -- detector thread ---------------------------------------------------------------------------------------
-    def _detect_loop(self) -> None:
-        seen = (0, 0)
-        tracker, tracked = FaceTracker(), 0  # near the last face first: a few ms instead of a full-frame search
-        while not self._stopping.is_set():
-            with self._cond:
-                if not self._cond.wait_for(partial(self._frame_since, seen), timeout=0.5) or self._stopping.is_set():
-                    continue
-                frame, seen = self._frame, (self._generation, self._seq)
-            started = time.monotonic()
-            if seen[0] != tracked:  # another camera: start afresh
-                tracker, tracked = FaceTracker(), seen[0]
-            face = tracker.prepare(frame)
-            with self._cond:
-                if seen[0] == self._generation:
-                    self._detection = Detection(seen[1], face, time.monotonic())
-                    self._cond.notify_all()
-            self._stopping.wait(max(DETECT_INTERVAL - (time.monotonic() - started), 0))

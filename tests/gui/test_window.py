@@ -32,7 +32,16 @@ def _enroll_fake(home, name: str, images: int = 3) -> None:
             store.add_image(name, role, rng.integers(0, 255, (100, 100, 3), np.uint8))
 
 
-def test_no_camera_says_so_and_first_run_explains_the_steps(open_gui, qtbot):
+@pytest.fixture
+def without_shipped_model(monkeypatch, tmp_path):
+    """A machine where the generic model that comes with faceverify is missing: a home without a model of its own
+    has no model at all (the first-run guide's case)."""
+    from faceverify import shipped
+
+    monkeypatch.setattr(shipped, "asset_dir", lambda: tmp_path / "assets-lost")
+
+
+def test_no_camera_says_so_and_first_run_explains_the_steps(open_gui, qtbot, without_shipped_model):
     window = open_gui(97)
     view = window.verify_tab.view
     qtbot.waitUntil(lambda: "No camera at index 97" in view.message.text(), timeout=WAIT_MS)
@@ -79,7 +88,7 @@ def test_invalid_name_shows_the_reason_and_captures_nothing(open_gui, qtbot):
 
 
 def test_capture_without_camera_reports_it(open_gui, qtbot, monkeypatch):
-    monkeypatch.setattr("faceverify.gui.workers.FRAME_TIMEOUT", 0.5)
+    monkeypatch.setattr("faceverify.gui.jobs.FRAME_TIMEOUT", 0.5)
     window = open_gui(97)
     tab = window.enroll_tab
     tab.person.setEditText("Ada")
@@ -159,7 +168,7 @@ def test_removing_a_person_removes_their_images_and_log_entries(open_gui, qtbot,
     assert "1 audit log entry" in people.message.text()
 
 
-def test_enrolled_without_model_shows_the_guide(open_gui, home):
+def test_enrolled_without_model_shows_the_guide(open_gui, home, without_shipped_model):
     _enroll_fake(home, "Ada")
     window = open_gui(97)
     tab = window.verify_tab
@@ -208,7 +217,7 @@ print("status", status, "heavy", heavy, "windows", len(app.topLevelWidgets()))
     assert Store(home).load_settings()["camera"] == 97
 
 
-def test_lfw_import_shows_progress_and_the_count(open_gui, qtbot, tmp_path, lfw_dir):
+def test_lfw_import_shows_progress_and_the_count(open_gui, qtbot, tmp_path, lfw_dir, without_shipped_model):
     for person in ("Aaron_Eckhart", "Abba_Eban", "Adam_Sandler"):
         (tmp_path / "lfw" / person).mkdir(parents=True)
         for image in sorted((lfw_dir / person).glob("*.jpg"))[:2]:
@@ -224,15 +233,22 @@ def test_lfw_import_shows_progress_and_the_count(open_gui, qtbot, tmp_path, lfw_
     assert window.verify_tab.guide.marks[1].text() == "✓"
 
 
-def test_find_cameras_says_what_it_found(open_gui, qtbot):
+@pytest.mark.parametrize("devices, message", [
+    ([0, 2], "Cameras found: 0, 2"),
+    ([], "No camera found (devices 0 to 5 were tried)"),
+])
+def test_find_cameras_says_what_it_found(open_gui, qtbot, monkeypatch, devices, message):
+    monkeypatch.setattr("faceverify.gui.jobs.list_devices", lambda: devices)  # the machine's own cameras vary
     window = open_gui(97)
     window.picker.search()
-    qtbot.waitUntil(lambda: "found" in window.statusBar().currentMessage(), timeout=WAIT_MS)
-    assert window.picker.combo.itemText(window.picker.combo.currentIndex()) == "Camera 97"
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == message, timeout=WAIT_MS)
+    combo = window.picker.combo
+    assert [combo.itemText(i) for i in range(combo.count())] == ["Camera 97", *(f"Camera {d}" for d in devices)]
+    assert combo.itemText(combo.currentIndex()) == "Camera 97"
 
 
 def test_the_train_box_offers_the_default_recipe_and_fine_tuning_once_there_is_a_model(open_gui, home):
-    from faceverify.training import TrainingConfig
+    from faceverify.training_types import TrainingConfig
 
     box = open_gui(97).enroll_tab.trainer
     assert box.epochs.value() == TrainingConfig().epochs

@@ -1,0 +1,118 @@
+"""The Python API, for programs that embed faceverify: ``faceverify.open(home)`` and the :class:`Faceverify` it gives.
+
+Every call goes through the same core as the command line and the app (enrollment, decisions, the live feed), so
+results obey the same rule and land in the same audit log (logged with source 'cli': the audit log knows two faces,
+the app and everything else). TensorFlow is loaded on the first decision, not on import.
+
+    import faceverify
+    with faceverify.open("faces") as fv:
+        fv.enroll("Ada Lovelace", ["ada1.jpg", "ada2.jpg"])
+        print(fv.verify("Ada Lovelace", "probe.jpg").accepted)
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .enrollment import EnrollResult, enroll, remove_person
+from .errors import ImageError
+from .faces import prepare, prepare_file
+from .live_verify import BURST_FRAMES, LiveOutcome, decide_camera
+from .store import Store, validate_name
+
+if TYPE_CHECKING:
+    from .decisions import DecisionService, Outcome
+
+Image = str | os.PathLike | np.ndarray  # an image file, or an RGB uint8 frame (H, W, 3)
+
+
+class Faceverify:
+    """One faceverify home: its enrolled people, its model, its audit log. Safe to share between threads."""
+
+    def __init__(self, home: str | os.PathLike | None = None) -> None:
+        self.store = Store(Path(home).expanduser() if home is not None else None)
+        self._service: DecisionService | None = None
+        self._lock = threading.Lock()
+
+    # -- people ----------------------------------------------------------------------------------------------
+    def people(self) -> list[str]:
+        """The names of the enrolled people, sorted."""
+        return [person.name for person in self.store.people()]
+
+    def enroll(self, name: str, images: Iterable[str | os.PathLike], role: str | None = None) -> EnrollResult:
+        """Add face images (files or folders) to a person, alternating anchor and positive unless ``role`` is given."""
+        return enroll(self.store.ensure(), name, [Path(image) for image in images], role)
+
+    def remove(self, name: str) -> int:
+        """Delete a person: their logged attempts first, then their images and cached embeddings; entries deleted."""
+        return remove_person(self.store, name, self._service.audit if self._service else None)
+
+    # -- decisions ----------------------------------------------------------------------------------------------
+    def verify(self, name: str, image: Image, *, detection_threshold: float | None = None,
+               verification_threshold: float | None = None) -> Outcome:
+        """Is the face in ``image`` (a file or an RGB frame) the enrolled person ``name``? Logged."""
+        return self.verify_frames(name, [image], detection_threshold=detection_threshold,
+                                  verification_threshold=verification_threshold)
+
+    def verify_frames(self, name: str, frames: Sequence[Image], *, detection_threshold: float | None = None,
+                      verification_threshold: float | None = None) -> Outcome:
+        """One decision on a burst of frames (RGB uint8 arrays, or files), every frame against every positive."""
+        return self._decide(validate_name(name), frames, detection_threshold, verification_threshold)
+
+    def identify(self, image: Image | Sequence[Image], *, detection_threshold: float | None = None,
+                 verification_threshold: float | None = None) -> Outcome:
+        """Who is this? The enrolled person whose share passes best (``outcome.person``, or 'unknown'). Logged."""
+        frames = image if isinstance(image, (list, tuple)) else [image]
+        return self._decide(None, frames, detection_threshold, verification_threshold)
+
+    def verify_camera(self, name: str, source: int | str, *, frames: int = BURST_FRAMES) -> LiveOutcome:
+        """Verify ``name`` on the next ``frames`` frames with a face from a camera, video, image sequence or stream."""
+        name = validate_name(name)
+        self.store.require_person(name)
+        service = self._decisions()
+        return decide_camera(service, source, name, *service.thresholds(), count=frames)
+
+    def close(self) -> None:
+        """Close the audit log (the object can still be used: it opens it again)."""
+        with self._lock:
+            if self._service is not None:
+                self._service.close()
+
+    def __enter__(self) -> Faceverify:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _decide(self, person: str | None, frames: Sequence[Image], detection: float | None,
+                verification: float | None) -> Outcome:
+        if person is not None:
+            self.store.require_person(person)
+        if not len(frames):
+            raise ValueError("no frames to decide on")
+        faces = [prepare_file(Path(f)) if isinstance(f, (str, os.PathLike)) else prepare(_rgb(f))
+                 for f in frames]
+        service = self._decisions()
+        label = str(frames[0]) if isinstance(frames[0], (str, os.PathLike)) else f"{len(frames)} frames (api)"
+        return service.decide(faces, label, person, *service.thresholds(detection, verification))
+
+    def _decisions(self) -> DecisionService:
+        with self._lock:
+            if self._service is None:
+                from .decisions import DecisionService
+
+                self._service = DecisionService(self.store.ensure(), "cli")
+            return self._service
+
+
+def _rgb(frame: np.ndarray) -> np.ndarray:
+    """The frame as a contiguous RGB uint8 array (H, W, 3), or ImageError saying what it is instead."""
+    frame = np.asarray(frame)
+    if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+        raise ImageError(f"A frame must be RGB uint8 of shape (height, width, 3), not {frame.dtype} {frame.shape}")
+    return np.ascontiguousarray(frame)
