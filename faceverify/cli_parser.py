@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "(frames/%%04d.jpg) or stream URL instead of on image files")
         command.add_argument("--frames", type=_positive_int, default=BURST_FRAMES,
                              help=f"frames with a face in the --camera burst (default {BURST_FRAMES})")
+        command.add_argument("--no-liveness", dest="liveness", action="store_false",
+                             help="with --camera: skip the liveness check (head turns), so a photo can pass")
         command.add_argument("--detection-threshold", type=_threshold)
         command.add_argument("--verification-threshold", type=_threshold)
         command.add_argument("--json", action="store_true", help="print the results as JSON")

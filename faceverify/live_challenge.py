@@ -78,19 +78,32 @@ class LivenessResult:
 NOT_CHECKED = LivenessResult(False, False, "liveness check turned off")
 
 
-def run_challenge(feed: LiveFeed, challenge: Challenge, on_status: Callable[[ChallengeStatus], None] | None = None,
-                  cancel: threading.Event | None = None,
-                  count: int = IDENTITY_FRAMES) -> tuple[ChallengeStatus, list[Face]]:
-    """Runs ``challenge`` on the feed's next frames until it ends; its final status and, when it passed, the faces
-    of ``count`` frames from inside it for the identity decision.
+@dataclass(frozen=True)
+class ChallengeRun:
+    """A challenge run on a feed: its final status, the faces for the identity decision (when it passed) and how
+    many frames the feed processed meanwhile."""
 
-    ``on_status`` hears the status whenever the instruction or the whole seconds left change (on this thread).
-    Setting ``cancel`` cancels it. Raises CameraError when the feed stops delivering frames.
+    status: ChallengeStatus
+    faces: list[Face]
+    frames_seen: int
+
+    @property
+    def result(self) -> LivenessResult:
+        return LivenessResult.of(self.status)
+
+
+def run_challenge(feed: LiveFeed, challenge: Challenge, on_status: Callable[[ChallengeStatus], None] | None = None,
+                  cancel: threading.Event | None = None, count: int = IDENTITY_FRAMES) -> ChallengeRun:
+    """Runs ``challenge`` on the feed's next frames until it ends; when it passed, the faces of ``count`` frames
+    from inside it go to the identity decision.
+
+    ``on_status`` hears the status whenever the instruction or the whole seconds left change, from the first frame
+    until the end (the end itself is returned), on this thread.
+    Setting ``cancel`` cancels it. Raises CameraError when the feed is stopped or never sent a frame.
     """
     faces: dict[int, Face] = {}
-    shown = None
-    after = None
-    status = challenge.status
+    shown, first, after = None, None, None
+    status = challenge.check_time(time.monotonic())  # starts the clock, frames or not
     while not status.done:
         if cancel is not None and cancel.is_set():
             status = challenge.cancel()
@@ -101,13 +114,15 @@ def run_challenge(feed: LiveFeed, challenge: Challenge, on_status: Callable[[Cha
                 raise feed.no_frame_error()
             status = challenge.check_time(time.monotonic())
         else:
-            after = frame.index
+            first, after = first or frame.index, frame.index
             if frame.face is not None:
                 faces[frame.index] = frame.face
             status = challenge.observe(observe(frame.index, frame.time, frame.rgb, frame.face))
-        if on_status is not None and (status.instruction, int(status.seconds_left)) != shown:
+        if on_status is not None and first is not None and not status.done \
+                and (status.instruction, int(status.seconds_left)) != shown:
             shown = (status.instruction, int(status.seconds_left))
             on_status(status)
-    if status.outcome is not Outcome.PASSED:
-        return status, []
-    return status, [faces[o.index] for o in challenge.identity_frames(count)]
+    if first is None and status.outcome is Outcome.FAILED and not feed.live:
+        raise feed.no_frame_error()  # not the person's failure: the source sent nothing
+    chosen = challenge.identity_frames(count) if status.outcome is Outcome.PASSED else []
+    return ChallengeRun(status, [faces[o.index] for o in chosen], (after or 0) - (first or 0) + bool(first))

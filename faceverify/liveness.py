@@ -200,9 +200,14 @@ class Challenge:
         return self.status
 
     def check_time(self, now: float) -> ChallengeStatus:
-        """Fails the challenge if the current prompt's time or the face's allowed absence ran out by ``now``."""
-        if self._outcome is not Outcome.RUNNING or self._step_start is None:
+        """Fails the challenge if the current prompt's time or the face's allowed absence ran out by ``now``.
+
+        The clock starts at the first observation, or at the first call of this (a camera that sends nothing).
+        """
+        if self._outcome is not Outcome.RUNNING:
             return self.status
+        if self._step_start is None:
+            self._step_start = now
         self._now = max(self._now, now)
         if self._tracked and self._now - self._tracked[-1].time > MAX_GAP_S:
             return self._end(Outcome.FAILED, "The face was lost during the check: stay in view until it ends")
