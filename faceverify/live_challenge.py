@@ -7,7 +7,6 @@ or countdown second, and returns the outcome with the faces of the frames the id
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,19 +92,19 @@ class ChallengeRun:
 
 
 def run_challenge(feed: LiveFeed, challenge: Challenge, on_status: Callable[[ChallengeStatus], None] | None = None,
-                  cancel: threading.Event | None = None, count: int = IDENTITY_FRAMES) -> ChallengeRun:
+                  cancelled: Callable[[], bool] | None = None, count: int = IDENTITY_FRAMES) -> ChallengeRun:
     """Runs ``challenge`` on the feed's next frames until it ends; when it passed, the faces of ``count`` frames
     from inside it go to the identity decision.
 
     ``on_status`` hears the status whenever the instruction or the whole seconds left change, from the first frame
     until the end (the end itself is returned), on this thread.
-    Setting ``cancel`` cancels it. Raises CameraError when the feed is stopped or never sent a frame.
+    It is cancelled once ``cancelled()`` is true. Raises CameraError when the feed is stopped or never sent a frame.
     """
     faces: dict[int, Face] = {}
     shown, first, after = None, None, None
     status = challenge.check_time(time.monotonic())  # starts the clock, frames or not
     while not status.done:
-        if cancel is not None and cancel.is_set():
+        if cancelled is not None and cancelled():
             status = challenge.cancel()
             break
         frame = feed.next_frame(after, POLL_S)

@@ -5,7 +5,6 @@ probe, by a :class:`~faceverify.decisions.DecisionService`.
 """
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,11 +75,11 @@ def take_burst(feed: LiveFeed, count: int = BURST_FRAMES, timeout: float = FACE_
 def decide_live(feed: LiveFeed, service: DecisionService, person: str | None, detection: float,
                 verification: float, *, count: int = BURST_FRAMES, timeout: float = FACE_TIMEOUT,
                 challenge: Challenge | None = None, on_status: Callable[[ChallengeStatus], None] | None = None,
-                cancel: threading.Event | None = None) -> LiveOutcome:
+                cancelled: Callable[[], bool] | None = None) -> LiveOutcome:
     """Verify ``person`` (or identify, when None) on the next ``count`` frames with a face, and log it.
 
     With a ``challenge`` (liveness), the frames come from inside it, and nothing is scored unless it passes (the
-    failure is logged); ``on_status`` and ``cancel`` go to :func:`~faceverify.live_challenge.run_challenge`.
+    failure is logged); ``on_status`` and ``cancelled`` go to :func:`~faceverify.live_challenge.run_challenge`.
     Load the model first (``service.verifier.load()``) so that the burst is not older than the decision.
     """
     started = time.monotonic()
@@ -90,7 +89,7 @@ def decide_live(feed: LiveFeed, service: DecisionService, person: str | None, de
         faces, liveness = [f.face for f in frames], NOT_CHECKED
         seen = frames[-1].index - (before.index if before else 0)
     else:
-        run = run_challenge(feed, challenge, on_status, cancel, count)
+        run = run_challenge(feed, challenge, on_status, cancelled, count)
         faces, seen, liveness = run.faces, run.frames_seen, run.result
         if not liveness.passed:
             service.log_refusal(feed.description, person, detection, verification, liveness)
