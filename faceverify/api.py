@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,9 @@ import numpy as np
 from .enrollment import EnrollResult, enroll, remove_person
 from .errors import ImageError
 from .faces import prepare, prepare_file
+from .live_challenge import LivenessSettings
 from .live_verify import BURST_FRAMES, LiveOutcome, decide_camera
+from .liveness import ChallengeStatus
 from .store import Store, validate_name
 
 if TYPE_CHECKING:
@@ -70,12 +72,20 @@ class Faceverify:
         frames = image if isinstance(image, (list, tuple)) else [image]
         return self._decide(None, frames, detection_threshold, verification_threshold)
 
-    def verify_camera(self, name: str, source: int | str, *, frames: int = BURST_FRAMES) -> LiveOutcome:
-        """Verify ``name`` on the next ``frames`` frames with a face from a camera, video, image sequence or stream."""
+    def verify_camera(self, name: str, source: int | str, *, frames: int = BURST_FRAMES, liveness: bool | None = None,
+                      on_status: Callable[[ChallengeStatus], None] | None = None) -> LiveOutcome:
+        """Verify ``name`` on ``frames`` frames with a face from a camera, video, image sequence or stream.
+
+        ``liveness``: run the head-turn challenge first (None: as the settings say, on by default); ``on_status``
+        hears its prompts, to show them to the person.
+        """
         name = validate_name(name)
         self.store.require_person(name)
+        settings = LivenessSettings.from_settings(self.store.load_settings())
+        checked = settings.enabled if liveness is None else liveness
         service = self._decisions()
-        return decide_camera(service, source, name, *service.thresholds(), count=frames)
+        return decide_camera(service, source, name, *service.thresholds(), count=frames,
+                             challenge=settings.challenge() if checked else None, on_status=on_status)
 
     def close(self) -> None:
         """Close the audit log (the object can still be used: it opens it again)."""

@@ -30,10 +30,19 @@ CREATE TABLE IF NOT EXISTS attempts (
     image TEXT NOT NULL,
     crop BLOB,
     candidate TEXT,
-    error TEXT
+    error TEXT,
+    liveness TEXT NOT NULL DEFAULT 'not checked' CHECK (liveness IN ('not checked', 'passed', 'failed')),
+    liveness_reason TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS attempts_person ON attempts (person);
 """
+# Columns added since the first release, added to older logs when they are opened (their rows get the default).
+_ADDED_COLUMNS = {  # columns a log written by an earlier version lacks
+    "candidate": "TEXT",
+    "error": "TEXT",
+    "liveness": "TEXT NOT NULL DEFAULT 'not checked' CHECK (liveness IN ('not checked', 'passed', 'failed'))",
+    "liveness_reason": "TEXT NOT NULL DEFAULT ''",
+}
 
 
 def _now() -> str:
@@ -57,6 +66,8 @@ class AuditEntry:
     crop: bytes | None = None  # the face crop as PNG bytes
     candidate: str | None = None  # identify, nobody identified: the closest person (their removal drops the crop)
     error: str | None = None  # why the attempt could not be decided (a damaged model), else None
+    liveness: str = "not checked"  # camera attempts: 'passed' or 'failed' when the liveness check ran
+    liveness_reason: str = ""  # why it passed or failed, in words for a person
     time: str = field(default_factory=_now)  # UTC, ISO-8601
     id: int | None = None  # set by the log
 
@@ -89,10 +100,15 @@ class AuditLog:
         self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute("PRAGMA secure_delete=ON")  # deleted crops are overwritten, not just unlinked
         self._connection.executescript(_SCHEMA)
-        present = {row[1] for row in self._connection.execute("PRAGMA table_info(attempts)")}
-        for column in ("candidate", "error"):  # a log written by an earlier version lacks them
-            if column not in present:
-                self._connection.execute(f"ALTER TABLE attempts ADD COLUMN {column} TEXT")
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Brings a log written by an older faceverify up to this schema: adds the columns it lacks."""
+        present = {row["name"] for row in self._connection.execute("PRAGMA table_info(attempts)")}
+        with self._connection:
+            for name, definition in _ADDED_COLUMNS.items():
+                if name not in present:
+                    self._connection.execute(f"ALTER TABLE attempts ADD COLUMN {name} {definition}")
 
     def record(self, entry: AuditEntry) -> int:
         """Adds the attempt; returns its id."""

@@ -15,6 +15,7 @@ from .camera import parse_source
 from .cli_parser import EXIT_ERROR, EXIT_NOT_VERIFIED, EXIT_OK, build_parser
 from .durations import format_duration
 from .errors import FaceverifyError
+from .liveness import ChallengeStatus
 from .rule import calibration_text
 from .store import Store, validate_name
 from .training_types import TrainingConfig
@@ -198,11 +199,18 @@ def _decide(store: Store, args: argparse.Namespace, identify: bool) -> int:
     try:
         thresholds = service.thresholds(args.detection_threshold, args.verification_threshold)
         if args.camera is not None:
+            from .live_challenge import LivenessSettings
             from .live_verify import decide_camera
 
-            live = decide_camera(service, parse_source(args.camera), person, *thresholds, count=args.frames)
-            outcomes = [live.outcome]
-            results = [live.outcome.to_json() | {"frames": live.faces_found, "frames_seen": live.frames_seen}]
+            settings = LivenessSettings.from_settings(store.load_settings())
+            challenge = settings.challenge() if args.liveness and settings.enabled else None
+            prompts = PromptLine()
+            try:
+                live = decide_camera(service, parse_source(args.camera), person, *thresholds, count=args.frames,
+                                     challenge=challenge, on_status=prompts.show)
+            finally:
+                prompts.close()
+            outcomes, results = [live], [live.to_json()]
         else:
             outcomes = service.run_files(args.images, person, *thresholds)
             results = [o.to_json() for o in outcomes]
@@ -228,10 +236,28 @@ def _log(store: Store, args: argparse.Namespace) -> int:
         return EXIT_OK
     for e in entries:
         result = "ERROR" if e.error else "VERIFIED" if e.verified else "NOT VERIFIED"
+        liveness = "" if e.liveness == "not checked" else f"  liveness {e.liveness}"
+        liveness += f" ({e.liveness_reason})" if e.liveness == "failed" else ""
         print(f"{e.time}  {e.kind:<8} {e.person:<24} {result:<12} share {e.share:.2f}  mean {e.mean_score:.2f}"
-              f"  [{e.source}: {e.image}]")
+              f"  [{e.source}: {e.image}]{liveness}")
     if not entries:
         print("no verifications logged yet")
+    return EXIT_OK
+
+
+def _liveness(store: Store, args: argparse.Namespace) -> int:
+    from .live_challenge import LivenessSettings
+
+    given = {"liveness": args.enabled, "liveness_prompts": args.prompts, "liveness_seconds": args.seconds}
+    changes = {key: value for key, value in given.items() if value is not None}  # None would delete the setting
+    if changes:
+        store.ensure().save_settings(**changes)
+    settings = LivenessSettings.from_settings(store.load_settings())
+    if settings.enabled:
+        print(f"liveness check: on for camera verifications, {settings.prompts} head turn(s), "
+              f"{settings.seconds:g} s for each")
+    else:
+        print("liveness check: off (a photo held up to the camera can be verified)")
     return EXIT_OK
 
 
@@ -250,8 +276,28 @@ def _gui(store: Store, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
     "enroll": _enroll, "import-lfw": _import_lfw, "people": _people, "train": _train, "evaluate": _evaluate,
-    "verify": _verify, "identify": _identify, "log": _log, "bench": _bench, "gui": _gui,
+    "verify": _verify, "identify": _identify, "log": _log, "liveness": _liveness, "bench": _bench, "gui": _gui,
 }
+
+
+class PromptLine:
+    """The liveness challenge's prompts on stderr (stdout stays for the result): one line redrawn with its
+    countdown on a terminal, a line per new prompt elsewhere."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = ""
+
+    def show(self, status: ChallengeStatus) -> None:
+        if self.tty:
+            print(f"\r{status.instruction} ({status.seconds_left:.0f} s)\033[K", end="", file=sys.stderr, flush=True)
+        elif status.instruction != self.last:
+            print(status.instruction, file=sys.stderr, flush=True)
+        self.last = status.instruction
+
+    def close(self) -> None:
+        if self.tty and self.last:
+            print(file=sys.stderr)
 
 
 class ProgressBar:

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from . import __version__
+from .live_challenge import PROMPT_RANGE, SECONDS_RANGE
 from .live_verify import BURST_FRAMES
 from .training_types import TrainingConfig
 
@@ -34,6 +35,17 @@ def _positive_float(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
     return value
+
+
+def _in_range(kind: type, low: float, high: float):
+    """A parser of an int or float between ``low`` and ``high``."""
+    def parse(text: str) -> float:
+        value = _float(text) if kind is float else _positive_int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, not {text}")
+        return value
+
+    return parse
 
 
 def _threshold(text: str) -> float:
@@ -141,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "(frames/%%04d.jpg) or stream URL instead of on image files")
         command.add_argument("--frames", type=_positive_int, default=BURST_FRAMES,
                              help=f"frames with a face in the --camera burst (default {BURST_FRAMES})")
+        command.add_argument("--no-liveness", dest="liveness", action="store_false",
+                             help="with --camera: skip the liveness check (head turns), so a photo can pass")
         command.add_argument("--detection-threshold", type=_threshold)
         command.add_argument("--verification-threshold", type=_threshold)
         command.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -148,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     log = commands.add_parser("log", help="recent verifications and identifications")
     log.add_argument("--limit", type=_positive_int, default=20)
     log.add_argument("--json", action="store_true")
+
+    liveness = commands.add_parser("liveness", help="show or change the liveness check of camera verifications")
+    switch = liveness.add_mutually_exclusive_group()
+    switch.add_argument("--on", dest="enabled", action="store_true", default=None, help="check (the default)")
+    switch.add_argument("--off", dest="enabled", action="store_false", help="do not check: a photo can pass")
+    liveness.add_argument("--prompts", type=_in_range(int, *PROMPT_RANGE), help="head turns asked for")
+    liveness.add_argument("--seconds", type=_in_range(float, *SECONDS_RANGE), help="time allowed for each")
 
     commands.add_parser("bench", help="measure verification speed on this machine")
     gui = commands.add_parser("gui", help="start the desktop app")

@@ -15,6 +15,7 @@ import numpy as np
 
 from .audit import AuditEntry, AuditLog
 from .faces import Face, encode_png, prepare_file
+from .live_challenge import NOT_CHECKED, LivenessResult
 from .rule import Decision
 from .store import Store
 from .verifier import DamagedModelError, Identification, Verifier
@@ -121,8 +122,9 @@ class DecisionService:
         return [self.decide([face], str(path), person, detection, verification) for path, face in zip(paths, faces)]
 
     def decide(self, faces: Sequence[Face], image: str, person: str | None, detection: float,
-               verification: float, log: bool = True) -> Outcome:
-        """One decision for a burst of faces (a single image is a burst of one), logged unless ``log`` is False."""
+               verification: float, log: bool = True, liveness: LivenessResult = NOT_CHECKED) -> Outcome:
+        """One decision for a burst of faces (a single image is a burst of one), logged unless ``log`` is False
+        (with the liveness check's result, for a camera)."""
         started = time.perf_counter()
         crops = np.stack([f.pixels for f in faces])
         try:
@@ -138,10 +140,10 @@ class DecisionService:
         outcome = Outcome(image, decision, identification, any(f.face_found for f in faces),
                           time.perf_counter() - started)
         if log:
-            self.log(outcome, faces[0])
+            self.log(outcome, faces[0], liveness)
         return outcome
 
-    def log(self, outcome: Outcome, face: Face) -> None:
+    def log(self, outcome: Outcome, face: Face, liveness: LivenessResult = NOT_CHECKED) -> None:
         """Record an outcome in the audit log (with ``face``'s crop if it failed and the setting is on)."""
         d = outcome.decision
         keep_crop = not outcome.accepted and self.store.load_settings().get("log_failed_crops", False)
@@ -153,6 +155,16 @@ class DecisionService:
             model_version=d.model_version if d else "", source=self.source, image=outcome.image,
             crop=encode_png(face.pixels) if keep_crop else None,
             candidate=d.person if d and outcome.identification and not outcome.accepted else None,
+            liveness=liveness.audit_value, liveness_reason=liveness.reason if liveness.checked else "",
+        ))
+
+    def log_refusal(self, image: str, person: str | None, detection: float, verification: float,
+                    liveness: LivenessResult) -> None:
+        """Record an attempt that the liveness check refused before anything was scored."""
+        self.audit.record(AuditEntry(
+            kind="verify" if person else "identify", person=person or "unknown", verified=False, share=0.0,
+            mean_score=0.0, detection_threshold=detection, verification_threshold=verification, model_version="",
+            source=self.source, image=image, liveness=liveness.audit_value, liveness_reason=liveness.reason,
         ))
 
     def _log_error(self, image: str, person: str | None, detection: float, verification: float, error: str) -> None:

@@ -6,11 +6,15 @@ probe, by a :class:`~faceverify.decisions.DecisionService`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import CameraError
+from .faces import Face
 from .live import LiveFeed, LiveFrame
+from .live_challenge import NOT_CHECKED, LivenessResult, run_challenge
+from .liveness import Challenge, ChallengeStatus
 
 if TYPE_CHECKING:  # not at run time: the decisions bring TensorFlow, and the GUI imports this module at start
     from .decisions import DecisionService, Outcome
@@ -21,16 +25,41 @@ FACE_TIMEOUT = 5.0  # seconds a burst waits for enough frames with a face
 
 @dataclass(frozen=True)
 class LiveOutcome:
-    """A logged decision on a burst: the frames it used, how many the feed processed meanwhile, the time it took."""
+    """A live decision: the logged outcome (None when the liveness check failed: nothing was scored), the faces it
+    used, how many frames the feed processed meanwhile, the time it took, and the liveness check's result."""
 
-    outcome: Outcome
-    frames: list[LiveFrame]
+    outcome: Outcome | None
+    faces: list[Face]
     frames_seen: int  # frames processed from the first asked for to the last used, with or without a face
     seconds: float  # from asking for the first frame to the decision
+    image: str  # the source's description
+    person: str | None  # the claimed person (verify), None (identify)
+    liveness: LivenessResult = NOT_CHECKED
 
     @property
     def faces_found(self) -> int:
-        return len(self.frames)
+        return len(self.faces)
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome is not None and self.outcome.accepted
+
+    def to_json(self) -> dict:
+        """The JSON object of `faceverify verify/identify --camera --json`."""
+        if self.outcome is not None:
+            result = self.outcome.to_json()
+        else:
+            result = {"image": self.image, "kind": "verify" if self.person else "identify",
+                      "person": self.person or "unknown", "verified": False, "face_found": bool(self.faces)}
+        return result | {"frames": self.faces_found, "frames_seen": self.frames_seen,
+                         "liveness": self.liveness.to_json()}
+
+    def describe(self) -> str:
+        """One human-readable line."""
+        if self.outcome is None:
+            return f"{self.image}: NOT VERIFIED — liveness check failed: {self.liveness.reason}"
+        passed = " (liveness check passed)" if self.liveness.passed else ""
+        return self.outcome.describe() + passed
 
 
 def take_burst(feed: LiveFeed, count: int = BURST_FRAMES, timeout: float = FACE_TIMEOUT) -> list[LiveFrame]:
@@ -44,22 +73,35 @@ def take_burst(feed: LiveFeed, count: int = BURST_FRAMES, timeout: float = FACE_
 
 
 def decide_live(feed: LiveFeed, service: DecisionService, person: str | None, detection: float,
-                verification: float, *, count: int = BURST_FRAMES, timeout: float = FACE_TIMEOUT) -> LiveOutcome:
+                verification: float, *, count: int = BURST_FRAMES, timeout: float = FACE_TIMEOUT,
+                challenge: Challenge | None = None, on_status: Callable[[ChallengeStatus], None] | None = None,
+                cancelled: Callable[[], bool] | None = None) -> LiveOutcome:
     """Verify ``person`` (or identify, when None) on the next ``count`` frames with a face, and log it.
 
+    With a ``challenge`` (liveness), the frames come from inside it, and nothing is scored unless it passes (the
+    failure is logged); ``on_status`` and ``cancelled`` go to :func:`~faceverify.live_challenge.run_challenge`.
     Load the model first (``service.verifier.load()``) so that the burst is not older than the decision.
     """
     started = time.monotonic()
-    before = feed.latest()
-    frames = take_burst(feed, count, timeout)
-    seen = frames[-1].index - (before.index if before else 0)
-    outcome = service.decide([f.face for f in frames], feed.description, person, detection, verification)
-    return LiveOutcome(outcome, frames, seen, time.monotonic() - started)
+    if challenge is None:
+        before = feed.latest()
+        frames = take_burst(feed, count, timeout)
+        faces, liveness = [f.face for f in frames], NOT_CHECKED
+        seen = frames[-1].index - (before.index if before else 0)
+    else:
+        run = run_challenge(feed, challenge, on_status, cancelled, count)
+        faces, seen, liveness = run.faces, run.frames_seen, run.result
+        if not liveness.passed:
+            service.log_refusal(feed.description, person, detection, verification, liveness)
+            return LiveOutcome(None, [], seen, time.monotonic() - started, feed.description, person, liveness)
+    outcome = service.decide(faces, feed.description, person, detection, verification, liveness=liveness)
+    return LiveOutcome(outcome, faces, seen, time.monotonic() - started, feed.description, person, liveness)
 
 
 def decide_camera(service: DecisionService, source: int | str, person: str | None, detection: float,
-                  verification: float, *, count: int = BURST_FRAMES, timeout: float = FACE_TIMEOUT) -> LiveOutcome:
-    """Open ``source``, load the model while the camera starts, then :func:`decide_live` on its next frames."""
+                  verification: float, **options) -> LiveOutcome:
+    """Open ``source``, load the model while the camera starts, then :func:`decide_live` on its next frames
+    (``options``: its keyword arguments)."""
     with LiveFeed(source) as feed:
         service.verifier.load()
-        return decide_live(feed, service, person, detection, verification, count=count, timeout=timeout)
+        return decide_live(feed, service, person, detection, verification, **options)

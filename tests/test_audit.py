@@ -153,3 +153,34 @@ def test_csv_holds_every_field_but_the_crop(tmp_path):
     assert [(r["person"], r["verified"], r["has_crop"]) for r in rows] == [("Ada, Countess", "True", "True"),
                                                                          ("Grace", "False", "False")]
     assert "crop" not in rows[0]
+
+
+_FIRST_RELEASE_SCHEMA = """
+CREATE TABLE attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('verify', 'identify')), person TEXT NOT NULL,
+    verified INTEGER NOT NULL CHECK (verified IN (0, 1)), share REAL NOT NULL, mean_score REAL NOT NULL,
+    detection_threshold REAL NOT NULL, verification_threshold REAL NOT NULL, model_version TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('gui', 'cli')), image TEXT NOT NULL, crop BLOB
+);
+INSERT INTO attempts (time, kind, person, verified, share, mean_score, detection_threshold, verification_threshold,
+                      model_version, source, image)
+VALUES ('2026-01-01T00:00:00.000+00:00', 'verify', 'Ada', 1, 0.9, 0.8, 0.5, 0.5, 'v1', 'cli', 'ada.jpg');
+"""
+
+
+def test_a_log_from_before_liveness_gains_its_columns_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "audit.sqlite"
+    with sqlite3.connect(path) as old:
+        old.executescript(_FIRST_RELEASE_SCHEMA)
+    with AuditLog(path) as log:
+        log.record(_entry("Grace", image="camera 0", liveness="failed",
+                          liveness_reason="You did not turn your head to your left in time"))
+        grace, ada = log.recent()
+    assert (ada.person, ada.liveness, ada.liveness_reason) == ("Ada", "not checked", "")
+    assert (grace.liveness, grace.liveness_reason) == ("failed", "You did not turn your head to your left in time")
+    assert to_json_dict(grace)["liveness"] == "failed"
+    with AuditLog(path) as again:  # opening a migrated log changes nothing
+        assert [e.person for e in again.recent()] == ["Grace", "Ada"]
+        with pytest.raises(sqlite3.IntegrityError):
+            again.record(_entry(liveness="maybe"))

@@ -24,6 +24,7 @@ from helpers import run_cli
 
 PERSON, STRANGER = "Tony_Blair", "Ariel_Sharon"
 THRESHOLDS = ("--detection-threshold", "0.5", "--verification-threshold", "0.2")
+NO_LIVENESS = "--no-liveness"  # the identity decision itself (test_liveness_cli.py tests the check on the camera)
 
 
 def sequence(images: list[Path], folder: Path) -> str:
@@ -50,16 +51,17 @@ def camera_home(lfw_dir, tmp_path_factory):
 def test_verify_camera_accepts_the_person_and_rejects_a_stranger(camera_home, capsys):
     store, cameras = camera_home
     status, out, _ = run_cli(capsys, "--home", store.root, "verify", PERSON, "--camera", cameras[PERSON], "--json",
-                             *THRESHOLDS)
+                             NO_LIVENESS, *THRESHOLDS)
     accepted = json.loads(out)
     assert status == 0 and len(accepted) == 1
     assert accepted[0]["verified"] and accepted[0]["person"] == PERSON and accepted[0]["face_found"]
     assert accepted[0]["frames"] == 5 and accepted[0]["comparisons"] == 5 * 3
     assert accepted[0]["share"] == pytest.approx(1 / 3)  # each frame matches its own image, not the two others
     assert accepted[0]["image"] == f"image sequence {cameras[PERSON]}"
+    assert accepted[0]["liveness"] == {"checked": False, "passed": False, "reason": "liveness check turned off"}
 
     status, out, _ = run_cli(capsys, "--home", store.root, "verify", PERSON, "--camera", cameras[STRANGER],
-                             "--frames", "3", *THRESHOLDS)
+                             "--frames", "3", NO_LIVENESS, *THRESHOLDS)
     assert status == 1 and "NOT VERIFIED" in out and "0% of 9 comparisons" in out
 
     with AuditLog(store.audit_path) as log:
@@ -72,10 +74,10 @@ def test_verify_camera_accepts_the_person_and_rejects_a_stranger(camera_home, ca
 def test_identify_camera_names_the_person_and_nobody_for_a_stranger(camera_home, capsys):
     store, cameras = camera_home
     status, out, _ = run_cli(capsys, "--home", store.root, "identify", "--camera", cameras[PERSON], "--json",
-                             *THRESHOLDS)
+                             NO_LIVENESS, *THRESHOLDS)
     assert status == 0 and json.loads(out)[0]["person"] == PERSON
     status, out, _ = run_cli(capsys, "--home", store.root, "identify", "--camera", cameras[STRANGER], "--json",
-                             *THRESHOLDS)
+                             NO_LIVENESS, *THRESHOLDS)
     assert status == 1 and json.loads(out)[0]["person"] == "unknown" and not json.loads(out)[0]["verified"]
 
 

@@ -17,6 +17,7 @@ from faceverify.enrollment import EnrollResult, ImportResult, enroll, import_lfw
 from faceverify.enrollment import remove_person as remove_enrolled
 from faceverify.errors import FaceverifyError
 from faceverify.faces import crop_face
+from faceverify.live_challenge import NOT_CHECKED, LivenessResult, LivenessSettings
 from faceverify.live_verify import BURST_FRAMES as BURST_FRAMES  # the Verify tab names it
 from faceverify.live_verify import decide_live
 from faceverify.store import ROLES, Store, read_crop, validate_name
@@ -37,12 +38,14 @@ PROGRESS_INTERVAL = 0.1  # seconds between two progress reports of an import
 
 @dataclass(frozen=True)
 class VerifyOutcome:
-    """A logged decision, with the time it took from the first frame and how many frames held a face."""
+    """A logged decision, with the time it took from the first frame and how many frames held a face; ``decision``
+    is None when the liveness check failed (then nothing was scored)."""
 
-    decision: Decision
+    decision: Decision | None
     seconds: float
     frames: int
     faces_found: int
+    liveness: LivenessResult = NOT_CHECKED
     logged: bool = True  # live mode logs changes of decision only
 
 
@@ -65,9 +68,14 @@ def load_model(task: Task, context: AppContext) -> None:
 
 
 def verify_burst(task: Task, context: AppContext, name: str, detection: float, verification: float) -> VerifyOutcome:
-    """Verify ``name`` on the next BURST_FRAMES frames with a face (timed once the model is loaded); logged."""
-    live = decide_live(context.feed.current(), context.decisions(), name, detection, verification)
-    return VerifyOutcome(live.outcome.decision, live.seconds, live.frames_seen, live.faces_found)
+    """Verify ``name`` on BURST_FRAMES frames with a face; logged. With liveness on (the settings), the frames come
+    from inside the head-turn challenge, whose statuses are reported as progress; cancelling the task cancels it."""
+    settings = LivenessSettings.from_settings(context.store.load_settings())
+    live = decide_live(context.feed.current(), context.decisions(), name, detection, verification,
+                       challenge=settings.challenge() if settings.enabled else None, on_status=task.report,
+                       cancelled=task.cancelled)
+    return VerifyOutcome(live.outcome.decision if live.outcome else None, live.seconds, live.frames_seen,
+                         live.faces_found, live.liveness)
 
 
 def score_live(task: Task, context: AppContext, name: str, detection: float, verification: float,
@@ -83,7 +91,7 @@ def score_live(task: Task, context: AppContext, name: str, detection: float, ver
     logged = verdicts.changed(outcome.decision.verified)
     if logged:
         decisions.log(outcome, face)
-    return VerifyOutcome(outcome.decision, time.monotonic() - started, 1, 1, logged)
+    return VerifyOutcome(outcome.decision, time.monotonic() - started, 1, 1, logged=logged)
 
 
 def capture(task: Task, context: AppContext, name: str, role: str, count: int) -> int:

@@ -21,6 +21,7 @@ from faceverify.verdicts import VerdictLog
 
 from . import jobs, style
 from .camera_view import CameraView
+from .challenge_prompt import ChallengePrompt
 from .context import AppContext
 from .qt_compat import emit
 from .threshold_box import ThresholdBox
@@ -43,6 +44,9 @@ class VerifyTab(QWidget):
         super().__init__(parent)
         self.context = context
         self.view = CameraView(context.feed)
+        self.prompt = ChallengePrompt(self.view)  # the liveness challenge's prompts, over the live view
+        self.prompt.cancel_requested.connect(self._cancel_verify)
+        self._verify_task: Task | None = None
         self.guide = GettingStarted(context)
         self.guide.go.connect(self.go_enroll)
         self._live_busy = False
@@ -184,16 +188,31 @@ class VerifyTab(QWidget):
         loading = "" if self.context.verifier_loaded else "<br><small>Loading the model first…</small>"
         self._show_banner("busy", f"Verifying {html.escape(name)}…{loading}", rich=True)
         task = Task(jobs.verify_burst, self.context, name, self.detection.value(), self.verification.value())
+        task.progressed.connect(self.prompt.show_status)
         task.succeeded.connect(self._show_outcome)
         task.failed.connect(self._show_error)
         task.finished.connect(self._verify_done)
-        task.start()
+        self._verify_task = task.start()
+
+    def _cancel_verify(self) -> None:
+        if self._verify_task is not None:
+            self._verify_task.cancel()
 
     def _verify_done(self) -> None:
+        self._verify_task = None
+        self.prompt.hide()
         self.verify_button.setEnabled(not self.live.isChecked())
 
     def _show_outcome(self, outcome: jobs.VerifyOutcome) -> None:
         decision = outcome.decision
+        if decision is None:  # the liveness check failed: nothing was scored
+            for value in self.details.values():
+                value.clear()
+            self._show_banner("no", f"NOT VERIFIED<div style='font-size:12pt; font-weight:600'>"
+                                    f"{html.escape(outcome.liveness.reason)}</div>", rich=True)
+            self._hold_result()
+            emit(self.context.audit_changed)
+            return
         verdict = "VERIFIED" if decision.verified else "NOT VERIFIED"
         self._show_banner("yes" if decision.verified else "no",
                           f"{verdict}<div style='font-size:12pt; font-weight:600'>{html.escape(decision.person)}</div>",

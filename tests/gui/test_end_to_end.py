@@ -72,6 +72,7 @@ def test_enroll_train_verify(open_gui, qtbot, tmp_path, lfw_dir):
     assert context.store.model_path.is_file()
 
     verify = window.verify_tab
+    context.store.save_settings(liveness=False)  # LFW stills cannot turn their heads: test_liveness_gui checks that
     window.tabs.setCurrentWidget(verify)
     assert verify.verify_box.isVisible(), "the Verify tab should use the new model at once"
     assert window.model_status.text().startswith("Model trained")
