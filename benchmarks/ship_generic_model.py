@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             "training_seconds": round(sum(e["seconds"] for e in history["history"])),
             "machine": f"{platform.machine()}, {platform.processor() or 'CPU'}",
             "command": args.command,
-            "calibration": calibration | {"model_version": None},
+            "calibration": {k: v for k, v in calibration.items() if k not in ("model_version", "model_stamp")},
             "view1_test_pairs": figures,
             "storage": "int8 embedding layer (one scale per output unit), float16 convolutions, float32 small weights",
         }

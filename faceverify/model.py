@@ -13,7 +13,7 @@ from keras import layers, ops
 from . import atomic
 from .errors import ModelError
 from .faces import CROP_SIZE
-from .precision import FLOAT32
+from .precision import FLOAT32, compute_policy
 
 if TYPE_CHECKING:
     from .store import Store
@@ -63,6 +63,13 @@ def with_policy(model: keras.Model, policy: str) -> keras.Model:
     twin = make_siamese(policy)
     twin.set_weights(model.get_weights())
     return twin
+
+
+def for_inference(model: keras.Model) -> keras.Model:
+    """The model to score with: its bfloat16 twin where the CPU computes bfloat16 natively (twice as fast; on the
+    View 1 test pairs not one decision of the shipped model changed), else the model itself."""
+    policy = compute_policy()
+    return model if policy == FLOAT32 else with_policy(model, policy)
 
 
 def embedding_of(siamese: keras.Model) -> keras.Model:

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import atomic
 from .errors import FaceverifyError, ModelError
-from .model import load_current
+from .model import for_inference, load_current
 from .rule import DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
 from .scorer import Scorer
 from .store import Store, read_crops
@@ -81,7 +81,7 @@ class Verifier:
             if self.store.model_version() not in (current, None):  # replaced while loading: load the newer one
                 current = self.store.model_version()
                 model = load_current(self.store)
-            self._scorer = Scorer(model)
+            self._scorer = Scorer(for_inference(model))
             self.version, self._galleries = current or "", {}
             return self.version
 

@@ -92,6 +92,15 @@ def positives(store: Store, name: str) -> np.ndarray:
 
 
 @pytest.fixture(scope="module", autouse=True)
+def exact_float32_scores():
+    """These tests compare the verifier's scores with the full model's to 1e-5: float32 on every CPU (bfloat16
+    inference agrees within test_precision's tolerance instead)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FACEVERIFY_PRECISION", "float32")
+        yield
+
+
+@pytest.fixture(scope="module", autouse=True)
 def load_each_model_file_once():
     """Loading the 150 MB model takes seconds on 2 cores, so a file already loaded is not loaded again.
 
