@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from faceverify import shipped
 from faceverify.audit import AuditLog
 from faceverify.camera import parse_source
+from faceverify.errors import FaceverifyError
 from faceverify.store import Store
 
 from .qt_compat import emit
@@ -93,14 +94,15 @@ class AppContext(QObject):
         return self._decisions
 
     def _stamp(self) -> tuple[int, int, int] | None:
-        """The model file's time and size, and its calibration's time (written just after the model)."""
+        """The model file's time and size, and its calibration's time (written just after the model); None without
+        a usable model file (none, or a link out of the home, which verification then refuses with its reason)."""
         try:
             stat = self.store.model_path.stat()
-        except OSError:
+        except (OSError, FaceverifyError):
             return None
         try:
             calibrated = self.store.calibration_path.stat().st_mtime_ns
-        except OSError:
+        except (OSError, FaceverifyError):
             calibrated = 0
         return stat.st_mtime_ns, stat.st_size, calibrated
 

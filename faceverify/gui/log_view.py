@@ -46,9 +46,16 @@ def model_date(version: str) -> str:
     return f"trained {datetime.fromtimestamp(stamp):%Y-%m-%d %H:%M}" if stamp else version
 
 
+def result_text(entry: AuditEntry) -> str:
+    """VERIFIED, NOT VERIFIED, or ERROR with why the attempt could not be decided (e.g. a damaged model)."""
+    if entry.error:
+        return f"ERROR: {entry.error}"
+    return "VERIFIED" if entry.verified else "NOT VERIFIED"
+
+
 def row(entry: AuditEntry) -> list[str]:
     return [
-        local_time(entry.time), entry.person, "VERIFIED" if entry.verified else "NOT VERIFIED",
+        local_time(entry.time), entry.person, result_text(entry),
         f"{entry.share:.0%}", f"{entry.mean_score:.3f}",
         f"{entry.detection_threshold:.2f} / {entry.verification_threshold:.2f}",
         f"{entry.source} · {entry.image}", "yes" if entry.crop else "", model_date(entry.model_version),
@@ -117,7 +124,7 @@ class LogView(QWidget):
         self.export_button.setEnabled(bool(self.entries))
         for index, entry in enumerate(self.entries):
             result = self.table.item(index, RESULT_COLUMN)
-            result.setForeground(QColor(style.SUCCESS if entry.verified else style.DANGER))
+            result.setForeground(QColor(style.SUCCESS if entry.verified and not entry.error else style.DANGER))
             font = result.font()
             font.setBold(True)
             result.setFont(font)

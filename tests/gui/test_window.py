@@ -140,6 +140,17 @@ def test_log_lists_attempts_newest_first(open_gui, home):
     assert [table.cell(1, 1), table.cell(1, 2)] == ["Ada", "VERIFIED"]
 
 
+def test_an_attempt_the_model_could_not_decide_is_listed_as_an_error(open_gui, home):
+    from dataclasses import replace
+
+    Store(home).ensure()
+    with AuditLog(Store(home).audit_path) as log:
+        log.record(replace(_entry("Ada", False), error="the model is damaged"))
+    window = open_gui(97)
+    window.tabs.setCurrentWidget(window.log_view)
+    assert window.log_view.table.cell(0, 2) == "ERROR: the model is damaged"
+
+
 def test_removing_a_person_removes_their_images_and_log_entries(open_gui, qtbot, home, monkeypatch):
     for name in ("Ada", "Grace"):
         _enroll_fake(home, name)
