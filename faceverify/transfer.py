@@ -37,6 +37,8 @@ class TransferError(FaceverifyError):
 
 @dataclass(frozen=True)
 class Transferred:
+    """What an import or export moved: the person, their crops by role, and those already there (not added)."""
+
     name: str
     anchors: int
     positives: int
