@@ -71,7 +71,14 @@ def save(model, folder: Path, provenance: dict) -> Path:
 
 def provenance(folder: Path | None = None) -> dict:
     """The shipped model's provenance record; ModelError when it is missing or unreadable."""
-    path = Path(folder or asset_dir()) / PROVENANCE
+    return _provenance(str(Path(folder or asset_dir())))
+
+
+@cache
+def _provenance(folder: str) -> dict:
+    """Read once per folder: the installed files do not change while faceverify runs, and every verification asks
+    for the version of the model in use (an error is not cached: a fixed install is read again)."""
+    path = Path(folder) / PROVENANCE
     try:
         record = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
