@@ -192,7 +192,7 @@ class Trainer:
                                   self._replica_batch(), np.random.default_rng([self.config.seed, epoch])),
             output_signature=(tf.TensorSpec((100, 100, 3), tf.uint8), tf.TensorSpec((), tf.int64)))
         if self.config.augment:
-            dataset = dataset.map(lambda image, owner: (augment_image(image), owner),
+            dataset = dataset.map(lambda image, owner: (augment_image(image, self.config.jitter), owner),
                                   num_parallel_calls=tf.data.AUTOTUNE)
         else:
             dataset = dataset.map(lambda image, owner: (tf.image.convert_image_dtype(image, tf.float32), owner))
@@ -206,7 +206,7 @@ class Trainer:
 
         def replica_step(images, owners):
             with tf.GradientTape() as tape:
-                loss = pair_loss(embedding(images, training=True), owners, classifier)
+                loss = pair_loss(embedding(images, training=True), owners, classifier, self.config.hard_negatives)
                 loss = loss / strategy.num_replicas_in_sync
             gradients = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(gradients, model.trainable_variables))
@@ -261,15 +261,20 @@ class Trainer:
         atomic.write_text(self.store.checkpoints_dir / "training.json", json.dumps(state, indent=2))
 
 
-def pair_loss(embeddings: tf.Tensor, owners: tf.Tensor, classifier) -> tf.Tensor:
-    """Binary cross-entropy over every pair of a batch (same owner = 1), each class weighted one half."""
+def pair_loss(embeddings: tf.Tensor, owners: tf.Tensor, classifier, hard_share: float = 1.0) -> tf.Tensor:
+    """Binary cross-entropy over every pair of a batch (same owner = 1), each class weighted one half.
+
+    With ``hard_share`` below 1 only that share of the negative pairs counts, those with the highest loss
+    (online hard negative mining): the many easy negatives no longer drown the few that look alike."""
     distances = tf.abs(embeddings[:, None, :] - embeddings[None, :, :])
     logits = tf.tensordot(distances, classifier.kernel, 1)[..., 0] + classifier.bias[0]
     same = tf.cast(tf.equal(owners[:, None], owners[None, :]), tf.float32)
     above = 1.0 - tf.linalg.band_part(tf.ones_like(same), -1, 0)  # each unordered pair once, no self-pairs
     positive, negative = same * above, (1.0 - same) * above
     positive_loss = tf.reduce_sum(tf.nn.softplus(-logits) * positive) / tf.maximum(tf.reduce_sum(positive), 1.0)
-    negative_loss = tf.reduce_sum(tf.nn.softplus(logits) * negative) / tf.maximum(tf.reduce_sum(negative), 1.0)
+    count = tf.maximum(tf.math.ceil(hard_share * tf.reduce_sum(negative)), 1.0)
+    hardest = tf.math.top_k(tf.reshape(tf.nn.softplus(logits) * negative, [-1]), tf.cast(count, tf.int32)).values
+    negative_loss = tf.reduce_sum(hardest) / count
     return 0.5 * (positive_loss + negative_loss)
 
 

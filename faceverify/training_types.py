@@ -26,6 +26,8 @@ class TrainingConfig:
     fine_tune: bool = False  # start from the home's current model ...
     from_scratch: bool = False  # ... or from random weights; by default from the shipped generic model
     augment: bool = True
+    jitter: bool = False  # augmentation also shifts, scales and rotates a little (augment.jitter_image)
+    hard_negatives: float = 1.0  # share of each batch's negative pairs in the loss, hardest first (1: all)
     match_camera: bool = True  # other people's images get the enrolled person's camera look (LOOK_SHARE)
     strategy: str = "default"
     minutes: float | None = None  # a time budget: stop after the epoch it runs out in; the rate decays over it
@@ -39,6 +41,9 @@ class TrainingConfig:
             raise FaceverifyError(f"the batch size must be at least 4 images, not {self.batch_size}")
         if not 0 < self.learning_rate < float("inf"):
             raise FaceverifyError(f"the learning rate must be above 0, not {self.learning_rate!r}")
+        if not 0 < self.hard_negatives <= 1:
+            raise FaceverifyError(f"the share of hard negatives must be above 0 and at most 1, not "
+                                  f"{self.hard_negatives!r}")
         if self.minutes is not None and not 0 < self.minutes < float("inf"):
             raise FaceverifyError(f"the time budget must be above 0 minutes, not {self.minutes!r}")
 

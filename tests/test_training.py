@@ -62,6 +62,10 @@ def test_pair_loss_is_balanced_cross_entropy_over_every_pair():
     expected = 0.5 * (-np.mean(np.log(positive)) - np.mean(np.log(1 - np.asarray(negative))))
     assert len(positive) == 2 and len(negative) == 8
     assert float(pair_loss(tf.constant(embeddings), tf.constant(owners), classifier)) == pytest.approx(expected, 1e-5)
+    # hard negative mining: a quarter of the 8 negatives, ceil(2.0) = the 2 with the highest scores, count
+    hardest = -np.log(1 - np.sort(negative)[-2:])
+    mined = 0.5 * (-np.mean(np.log(positive)) + np.mean(hardest))
+    assert float(pair_loss(tf.constant(embeddings), tf.constant(owners), classifier, 0.25)) == pytest.approx(mined, 1e-5)
 
 
 def test_other_peoples_images_get_the_enrolled_camera_look(tmp_path):
