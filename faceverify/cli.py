@@ -167,7 +167,8 @@ def _person_protocol(args: argparse.Namespace) -> tuple:
     if args.pretrained and not args.pretrained.is_file():
         raise FaceverifyError(f"No model at {args.pretrained}")
     protocol = PersonProtocol(args.lfw, people, args.persons, camera=CameraLook() if args.camera_look else None,
-                              training=TrainingConfig(match_camera=args.match_camera, from_scratch=args.from_scratch),
+                              training=TrainingConfig(match_camera=args.match_camera, from_scratch=args.from_scratch,
+                                                      hard_negatives=args.hard_negatives),
                               pretrained=args.pretrained, one_shot=args.one_shot)
     report, scores, labels = protocol.run(args.work, say=lambda text: print(text, file=sys.stderr, flush=True))
     name = ("person_protocol" + ("_one_shot" if args.one_shot else "_scratch" if args.from_scratch else "")

@@ -37,6 +37,12 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _add_hard_negatives(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hard-negatives", type=_positive_float, default=TrainingConfig.hard_negatives,
+                        metavar="SHARE", help="train on this share of each batch's negative pairs, hardest first "
+                        f"(default: {TrainingConfig.hard_negatives:g})")
+
+
 def _in_range(kind: type, low: float, high: float):
     """A parser of an int or float between ``low`` and ``high``."""
     def parse(text: str) -> float:
@@ -112,8 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--from-scratch", action="store_true", help="start from random weights")
     train.add_argument("--no-augment", dest="augment", action="store_false")
     train.add_argument("--jitter", action="store_true", help="augment with small shifts, scalings and rotations too")
-    train.add_argument("--hard-negatives", type=_positive_float, default=TrainingConfig.hard_negatives, metavar="SHARE",
-                       help="train on this share of each batch's negative pairs, hardest first (default: all)")
+    _add_hard_negatives(train)
     train.add_argument("--no-match-camera", dest="match_camera", action="store_false",
                        help="do not give negatives the enrolled camera's look (for comparison only)")
     train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
@@ -133,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--persons", type=_positive_int, default=3, help="people enrolled one after another")
     evaluate.add_argument("--camera-look", action="store_true",
                           help="show the enrolled person and every probe through one simulated camera")
+    _add_hard_negatives(evaluate)
     evaluate.add_argument("--no-match-camera", dest="match_camera", action="store_false",
                           help="train without giving negatives the enrolled camera's look")
     evaluate.add_argument("--work", type=Path, help="keep the protocol's imported negatives here for reruns")
