@@ -117,7 +117,7 @@ def _train(store: Store, args: argparse.Namespace) -> int:
                                     seed=args.seed, lfw_identities=args.lfw_identities,
                                     steps_per_epoch=args.steps_per_epoch, fine_tune=args.fine_tune,
                                     from_scratch=args.from_scratch,
-                                    augment=args.augment, jitter=args.jitter, hard_negatives=args.hard_negatives,
+                                    augment=args.augment, hard_negatives=args.hard_negatives,
                                     match_camera=args.match_camera, strategy=args.strategy, minutes=args.minutes)
             trainer = Trainer(store.ensure(), config, on_progress=show)
         result = trainer.run()

@@ -117,7 +117,6 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start from this home's current model (default: from the shipped generic model)")
     start.add_argument("--from-scratch", action="store_true", help="start from random weights")
     train.add_argument("--no-augment", dest="augment", action="store_false")
-    train.add_argument("--jitter", action="store_true", help="augment with small shifts, scalings and rotations too")
     _add_hard_negatives(train)
     train.add_argument("--no-match-camera", dest="match_camera", action="store_false",
                        help="do not give negatives the enrolled camera's look (for comparison only)")

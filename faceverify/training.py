@@ -192,7 +192,7 @@ class Trainer:
                                   self._replica_batch(), np.random.default_rng([self.config.seed, epoch])),
             output_signature=(tf.TensorSpec((100, 100, 3), tf.uint8), tf.TensorSpec((), tf.int64)))
         if self.config.augment:
-            dataset = dataset.map(lambda image, owner: (augment_image(image, self.config.jitter), owner),
+            dataset = dataset.map(lambda image, owner: (augment_image(image), owner),
                                   num_parallel_calls=tf.data.AUTOTUNE)
         else:
             dataset = dataset.map(lambda image, owner: (tf.image.convert_image_dtype(image, tf.float32), owner))
