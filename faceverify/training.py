@@ -1,9 +1,9 @@
 """Training: a GradientTape step under a tf.distribute strategy, epochs, checkpoints, resume, cancel.
 
 Each step embeds a batch of images once and trains on every pair among them: pairs of the same
-person (an enrolled person's anchors and positives, or one LFW identity's images) are positives,
-all others negatives, and the binary cross-entropy weighs the two classes equally. Embedding is
-the expensive part, so a batch of 32 images gives 496 labelled pairs for the price of 16.
+person (an enrolled person's anchors and positives, or one LFW identity's images) are positives, all
+others negatives (by default only their hardest quarter counts), and the binary cross-entropy weighs the
+two classes equally. Embedding is the expensive part: 32 images give 496 labelled pairs for the price of 16.
 
 Other people's images get the enrolled person's camera look half of the time (:func:`pairs.epoch_batches`), so
 the network cannot learn "same camera means same person". After the last epoch the detection threshold
@@ -262,10 +262,8 @@ class Trainer:
 
 
 def pair_loss(embeddings: tf.Tensor, owners: tf.Tensor, classifier, hard_share: float = 1.0) -> tf.Tensor:
-    """Binary cross-entropy over every pair of a batch (same owner = 1), each class weighted one half.
-
-    With ``hard_share`` below 1 only that share of the negative pairs counts, those with the highest loss
-    (online hard negative mining): the many easy negatives no longer drown the few that look alike."""
+    """Binary cross-entropy over every pair of a batch (same owner = 1), each class weighted one half; of the negative
+    pairs only the ``hard_share`` with the highest loss count (hard negative mining: easy ones no longer drown them)."""
     distances = tf.abs(embeddings[:, None, :] - embeddings[None, :, :])
     logits = tf.tensordot(distances, classifier.kernel, 1)[..., 0] + classifier.bias[0]
     same = tf.cast(tf.equal(owners[:, None], owners[None, :]), tf.float32)

@@ -26,7 +26,7 @@ class TrainingConfig:
     fine_tune: bool = False  # start from the home's current model ...
     from_scratch: bool = False  # ... or from random weights; by default from the shipped generic model
     augment: bool = True
-    hard_negatives: float = 1.0  # share of each batch's negative pairs in the loss, hardest first (1: all)
+    hard_negatives: float = 0.25  # share of each batch's negative pairs in the loss, hardest first (1: all)
     match_camera: bool = True  # other people's images get the enrolled person's camera look (LOOK_SHARE)
     strategy: str = "default"
     minutes: float | None = None  # a time budget: stop after the epoch it runs out in; the rate decays over it
