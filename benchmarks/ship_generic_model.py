@@ -1,12 +1,14 @@
 """Measure a trained generic model on View 1's test pairs and write it, compact, to assets/ (maintainers only).
 
     python benchmarks/ship_generic_model.py HOME --lfw ../shared/data/lfw --pairs ../shared/data/pairsDevTest.txt \
-        [--ship] [--command "how HOME's model was trained"]
+        [--ship] [--command "how HOME's model was trained"] [--data "who it was trained on"]
+        [--continued-from assets/generic-model.json]
 
 Prints, side by side in one run on the same pairs: the float32 model, the compact (shipped) weights, bfloat16
 inference, and test-time flipping (each image's embedding averaged with its mirror's): accuracy at the model's
 calibrated threshold, ROC AUC, EER, and how many decisions differ from float32's. With ``--ship`` the compact
-model and its provenance (data, steps, time, these figures, the command) are written to assets/.
+model and its provenance (data, steps, time, these figures, the command) are written to assets/; a model trained
+in stages names the provenance of the stage it continued (``--continued-from``, read before it is overwritten).
 """
 from __future__ import annotations
 
@@ -27,6 +29,9 @@ from faceverify.model import load_model, make_siamese, with_policy
 from faceverify.precision import MIXED_BFLOAT16, native_bfloat16
 from faceverify.scorer import Scorer
 from faceverify.store import Store
+
+DATA = ("LFW View 1 training people (peopleDevTrain.txt) less the person protocol's chosen people and impostors "
+        "(seed 0): the protocol's negatives' people")
 
 
 def _crops(lfw: Path, pairs_file: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -58,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=Path, required=True, help="pairsDevTest.txt (View 1 test pairs)")
     parser.add_argument("--ship", action="store_true", help="write the compact model to assets/")
     parser.add_argument("--command", default="", help="the command that trained it (for the provenance)")
+    parser.add_argument("--data", default=DATA, help="the people it was trained on (for the provenance)")
+    parser.add_argument("--continued-from", type=Path,
+                        help="the provenance JSON of the model this training started from")
     args = parser.parse_args(argv)
 
     store = Store(args.home)
@@ -87,10 +95,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.ship:
         history = json.loads((store.results_dir / "training.json").read_text("utf-8"))
+        earlier = json.loads(args.continued_from.read_text("utf-8")) if args.continued_from else None
         record = {
             "model": "faceverify generic Siamese model (the seed's architecture, 38,964,545 parameters)",
-            "data": "LFW View 1 training people (peopleDevTrain.txt) less the person protocol's chosen people and "
-                    "impostors (seed 0): the protocol's negatives' people",
+            "data": args.data,
             "people": len(store.negatives()), "images": store.negative_count(),
             "training": history["config"], "epochs": len(history["history"]),
             "steps": sum(e["pairs"] for e in history["history"]) // (history["config"]["batch_size"]
@@ -102,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
             "view1_test_pairs": figures,
             "storage": "int8 embedding layer (one scale per output unit), float16 convolutions, float32 small weights",
         }
+        if earlier:
+            record["continued_from"] = {key: earlier[key] for key in (
+                "data", "people", "images", "training", "steps", "training_seconds", "command", "view1_test_pairs")}
+            record["total_steps"] = earlier.get("total_steps", earlier["steps"]) + record["steps"]
+            record["total_training_seconds"] = (earlier.get("total_training_seconds", earlier["training_seconds"])
+                                                + record["training_seconds"])
         path = shipped.save(model, shipped.asset_dir(), record)
         print(f"shipped: {path} ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
     return 0
