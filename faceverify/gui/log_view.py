@@ -57,7 +57,7 @@ def row(entry: AuditEntry) -> list[str]:
     return [
         local_time(entry.time), entry.person, result_text(entry),
         f"{entry.share:.0%}", f"{entry.mean_score:.3f}",
-        f"{entry.detection_threshold:.2f} / {entry.verification_threshold:.2f}",
+        f"{entry.detection_threshold:.3f} / {entry.verification_threshold:.2f}",
         f"{entry.source} · {entry.image}", "yes" if entry.crop else "", model_date(entry.model_version),
     ]
 

@@ -221,7 +221,7 @@ class VerifyTab(QWidget):
         values = {
             "Positive comparisons": f"{decision.share:.0%}  ({positive} of {decision.comparisons})",
             "Mean score": f"{decision.mean_score:.3f}",
-            "Thresholds": f"detection {decision.detection_threshold:.2f}, "
+            "Thresholds": f"detection {decision.detection_threshold:.3f}, "
                           f"verification {decision.verification_threshold:.2f}",
             "Faces found": f"{outcome.faces_found} of {outcome.frames} frames",
             "Time": f"{outcome.seconds:.2f} s",
@@ -281,12 +281,13 @@ class VerifyTab(QWidget):
             emit(self.context.audit_changed)
         verified = decision.verified if self._verdicts.logged is None else self._verdicts.logged  # as logged
         verdict = "VERIFIED" if verified else "NOT VERIFIED"
-        self._show_meter(decision.mean_score, f"<b>{verdict}</b> · score {decision.mean_score:.2f} · "
-                                              f"{decision.share:.0%} of comparisons positive",
-                         "yes" if verified else "no")
+        self._show_meter(decision.share, f"<b>{verdict}</b> · {decision.share:.0%} of comparisons positive · "
+                                         f"mean score {decision.mean_score:.3f}", "yes" if verified else "no")
 
-    def _show_meter(self, score: float, text: str, verdict: str) -> None:
-        self.meter.setValue(round(score * 100))
+    def _show_meter(self, share: float, text: str, verdict: str) -> None:
+        """The meter shows the share of comparisons passing the detection threshold: what the verification
+        threshold is compared with, on the same 0 to 1 scale whatever the model's calibration."""
+        self.meter.setValue(round(share * 100))
         self.meter_label.setText(text)
         style.set_property(self.meter, "verdict", verdict)
         style.set_property(self.meter_label, "role", {"yes": "ok", "no": "error"}.get(verdict, "hint"))

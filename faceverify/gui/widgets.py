@@ -79,15 +79,17 @@ def primary_button(text: str, big: bool = False) -> QPushButton:
 
 
 class ThresholdSlider(QWidget):
-    """A 0.00 to 1.00 slider with its name and value."""
+    """A 0 to 1 slider in steps of 0.001, with its name and value (a model calibrated with hard negatives can put its
+    detection threshold as low as 0.016, where steps of 0.01 would be far too coarse)."""
 
+    STEPS = 1000
     changed = Signal(float)
 
     def __init__(self, title: str, tip: str, value: float, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.slider = QSlider(Qt.Horizontal, minimum=0, maximum=100, singleStep=1, pageStep=5, toolTip=tip)
-        self.slider.setValue(round(value * 100))
-        self.value_label = QLabel(f"{value:.2f}", minimumWidth=36, alignment=Qt.AlignRight | Qt.AlignVCenter)
+        self.slider = QSlider(Qt.Horizontal, minimum=0, maximum=self.STEPS, singleStep=1, pageStep=25, toolTip=tip)
+        self.slider.setValue(round(value * self.STEPS))
+        self.value_label = QLabel(f"{self.value():.3f}", minimumWidth=44, alignment=Qt.AlignRight | Qt.AlignVCenter)
         self.slider.valueChanged.connect(self._on_change)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -97,18 +99,18 @@ class ThresholdSlider(QWidget):
         layout.addWidget(self.value_label)
 
     def value(self) -> float:
-        return self.slider.value() / 100
+        return self.slider.value() / self.STEPS
 
     def set_value(self, value: float) -> None:
         """Show ``value`` without emitting ``changed`` (it was not the user's choice)."""
         blocked = self.slider.blockSignals(True)
-        self.slider.setValue(round(value * 100))
+        self.slider.setValue(round(value * self.STEPS))
         self.slider.blockSignals(blocked)
-        self.value_label.setText(f"{self.value():.2f}")
+        self.value_label.setText(f"{self.value():.3f}")
 
     def _on_change(self, raw: int) -> None:
-        self.value_label.setText(f"{raw / 100:.2f}")
-        emit(self.changed, raw / 100)
+        self.value_label.setText(f"{raw / self.STEPS:.3f}")
+        emit(self.changed, raw / self.STEPS)
 
 
 class GettingStarted(QFrame):

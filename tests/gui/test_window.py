@@ -104,27 +104,28 @@ def test_bad_image_folder_shows_the_reason(open_gui, qtbot, tmp_path):
 
 def test_thresholds_are_saved(open_gui, qtbot, home):
     window = open_gui(97)
-    window.verify_tab.detection.slider.setValue(70)
-    window.verify_tab.verification.slider.setValue(35)
+    window.verify_tab.detection.slider.setValue(700)
+    window.verify_tab.verification.slider.setValue(355)
     settings = home / "settings.json"
     qtbot.waitUntil(lambda: "detection_threshold" in json.loads(settings.read_text()), timeout=WAIT_MS)
     saved = json.loads(settings.read_text())
-    assert saved["detection_threshold"] == 0.7 and saved["verification_threshold"] == 0.35
+    assert saved["detection_threshold"] == 0.7 and saved["verification_threshold"] == 0.355  # steps of 0.001
 
 
 def test_a_new_model_brings_its_calibrated_thresholds(open_gui, qtbot, home):
     window, store = open_gui(97), Store(home)
     tab = window.verify_tab
-    tab.detection.slider.setValue(70)
+    tab.detection.slider.setValue(700)
     qtbot.waitUntil(lambda: store.load_settings().get("detection_threshold") == 0.7, timeout=WAIT_MS)
     atomic.write_bytes(store.model_path, b"stands for a model: the window only looks at the file")
-    store.save_calibration({"detection_threshold": 0.43, "verification_threshold": 0.5})
+    store.save_calibration({"detection_threshold": 0.016, "verification_threshold": 0.5})
     window.context.check_model()
-    assert tab.detection.value() == 0.43 and "detection_threshold" not in store.load_settings()
-    tab.detection.slider.setValue(80)
+    assert tab.detection.value() == 0.016 and "detection_threshold" not in store.load_settings()
+    assert tab.detection.value_label.text() == "0.016"
+    tab.detection.slider.setValue(800)
     qtbot.waitUntil(lambda: store.load_settings().get("detection_threshold") == 0.8, timeout=WAIT_MS)
     qtbot.mouseClick(tab.model_thresholds, Qt.LeftButton)
-    assert tab.detection.value() == 0.43 and "detection_threshold" not in store.load_settings()
+    assert tab.detection.value() == 0.016 and "detection_threshold" not in store.load_settings()
 
 
 def test_log_lists_attempts_newest_first(open_gui, home):
