@@ -237,7 +237,7 @@ def _log(store: Store, args: argparse.Namespace) -> int:
         result = "ERROR" if e.error else "VERIFIED" if e.verified else "NOT VERIFIED"
         liveness = "" if e.liveness == "not checked" else f"  liveness {e.liveness}"
         liveness += f" ({e.liveness_reason})" if e.liveness == "failed" else ""
-        print(f"{e.time}  {e.kind:<8} {e.person:<24} {result:<12} share {e.share:.2f}  mean {e.mean_score:.2f}"
+        print(f"{e.time}  {e.kind:<8} {e.person:<24} {result:<12} share {e.share:.2f}  mean {e.mean_score:.3f}"
               f"  [{e.source}: {e.image}]{liveness}")
     if not entries:
         print("no verifications logged yet")

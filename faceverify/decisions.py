@@ -73,7 +73,7 @@ class Outcome:
             return f"{self.image}: unknown (nobody enrolled){face}"
         verdict = ("VERIFIED" if self.accepted else "NOT VERIFIED") if self.kind == "verify" else self.person
         return (f"{self.image}: {verdict} — {d.person}: {d.share:.0%} of {d.comparisons} comparisons pass "
-                f"{d.detection_threshold:.2f} (needs > {d.verification_threshold:.0%}), mean score {d.mean_score:.3f}"
+                f"{d.detection_threshold:.3f} (needs > {d.verification_threshold:.0%}), mean score {d.mean_score:.3f}"
                 f"{face}")
 
 

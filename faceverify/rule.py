@@ -31,7 +31,7 @@ def calibration_text(calibration: dict | None, separator: str = "; ") -> str:
     if not calibration:
         return ""
     validation = calibration["validation"]
-    return (f"{separator}detection threshold {calibration['detection_threshold']:.2f} saved with the model "
+    return (f"{separator}detection threshold {calibration['detection_threshold']:.3f} saved with the model "
             f"(equal error rate {validation['eer']:.3f} on {validation['n_positive']} + {validation['n_negative']} "
             "validation pairs)")
 
