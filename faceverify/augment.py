@@ -26,5 +26,3 @@ def augment_image(image: tf.Tensor) -> tf.Tensor:
     image = image * tf.random.uniform((1, 1, 3), 1 - CAST, 1 + CAST)
     image = image + tf.random.normal(tf.shape(image), stddev=tf.random.uniform((), 0, NOISE))
     return tf.clip_by_value(image, 0.0, 1.0)
-
-

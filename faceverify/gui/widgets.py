@@ -89,7 +89,8 @@ class ThresholdSlider(QWidget):
         super().__init__(parent)
         self.slider = QSlider(Qt.Horizontal, minimum=0, maximum=self.STEPS, singleStep=1, pageStep=25, toolTip=tip)
         self.slider.setValue(round(value * self.STEPS))
-        self.value_label = QLabel(f"{self.value():.3f}", minimumWidth=44, alignment=Qt.AlignRight | Qt.AlignVCenter)
+        self.value_label = QLabel(minimumWidth=44, alignment=Qt.AlignRight | Qt.AlignVCenter)
+        self._show_value()
         self.slider.valueChanged.connect(self._on_change)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -106,11 +107,14 @@ class ThresholdSlider(QWidget):
         blocked = self.slider.blockSignals(True)
         self.slider.setValue(round(value * self.STEPS))
         self.slider.blockSignals(blocked)
-        self.value_label.setText(f"{self.value():.3f}")
+        self._show_value()
 
     def _on_change(self, raw: int) -> None:
-        self.value_label.setText(f"{raw / self.STEPS:.3f}")
+        self._show_value()
         emit(self.changed, raw / self.STEPS)
+
+    def _show_value(self) -> None:
+        self.value_label.setText(f"{self.value():.3f}")
 
 
 class GettingStarted(QFrame):
