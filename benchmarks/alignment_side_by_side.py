@@ -17,15 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from faceverify import faces
-from faceverify.enrollment import import_lfw
-from faceverify.evaluation import evaluate_scores
-from faceverify.lfw import read_pairs_file, read_people_file
-from faceverify.model import load_model
-from faceverify.pairs import split_keys
-from faceverify.scorer import Scorer
-from faceverify.store import Store
-from faceverify.training import Trainer, TrainingConfig
+from faceverify.enrollment.enroll import import_lfw
+from faceverify.enrollment.lfw import read_pairs_file, read_people_file
+from faceverify.faces import pipeline as faces
+from faceverify.home.store import Store
+from faceverify.model.network import load_model
+from faceverify.model.scorer import Scorer
+from faceverify.training.pairs import split_keys
+from faceverify.training.trainer import Trainer, TrainingConfig
+from faceverify.verification.metrics import evaluate_scores
 
 
 def _arm(aligned: bool, args: argparse.Namespace, people: list[str]) -> dict:

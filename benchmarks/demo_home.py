@@ -12,9 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from faceverify import shipped
-from faceverify.enrollment import enroll, import_lfw
-from faceverify.store import Store
+from faceverify.enrollment.enroll import enroll, import_lfw
+from faceverify.home.store import Store
+from faceverify.model import shipped
 
 LFW = Path(__file__).resolve().parents[2] / "shared" / "data" / "lfw"
 
@@ -22,7 +22,7 @@ LFW = Path(__file__).resolve().parents[2] / "shared" / "data" / "lfw"
 def build(home: Path, person: str = "Colin_Powell", images: int = 40, negatives: int = 150, epochs: int = 3,
           steps_per_epoch: int | None = None, lfw: Path = LFW) -> Store:
     """Enroll ``images`` LFW images of ``person``, import ``negatives`` other LFW people, train; returns the store."""
-    from faceverify.training import Trainer, TrainingConfig
+    from faceverify.training.trainer import Trainer, TrainingConfig
 
     store = Store(home).ensure()
     enroll(store, person, sorted((lfw / person).glob("*.jpg"))[:images])

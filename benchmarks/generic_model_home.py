@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from faceverify.enrollment import import_lfw
-from faceverify.lfw import read_people_file
-from faceverify.pairs import split_keys
-from faceverify.person_protocol import NEGATIVES_SHARE, PersonProtocol
-from faceverify.store import Store
+from faceverify.enrollment.enroll import import_lfw
+from faceverify.enrollment.lfw import read_people_file
+from faceverify.evaluation.person_protocol import NEGATIVES_SHARE, PersonProtocol
+from faceverify.home.store import Store
+from faceverify.training.pairs import split_keys
 
 
 def people(lfw: Path, people_file: Path, unused_impostors: bool) -> set[str]:

@@ -23,6 +23,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from faceverify.faces.pipeline import prepare, read_image  # noqa: E402
+from faceverify.liveness.challenge import Challenge, Outcome  # noqa: E402
+from faceverify.liveness.head_turn import ASYMMETRY_THRESHOLD, YAW_THRESHOLD, Direction, pose_of, turned  # noqa: E402
 from liveness_scenes import (  # noqa: E402
     ATTACKS,
     clip_observations,
@@ -33,10 +36,6 @@ from liveness_scenes import (  # noqa: E402
     random_photo_pose,
     turns,
 )
-
-from faceverify.faces import prepare, read_image  # noqa: E402
-from faceverify.head_turn import ASYMMETRY_THRESHOLD, YAW_THRESHOLD, Direction, pose_of, turned  # noqa: E402
-from faceverify.liveness import Challenge, Outcome  # noqa: E402
 
 # (first neutral frame, last neutral frame, end of the turn, direction): seen frame by frame.
 HAMILTON_TURNS = [(181, 185, 208, Direction.RIGHT), (141, 146, 163, Direction.LEFT)]

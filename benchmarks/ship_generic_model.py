@@ -21,14 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from faceverify import shipped
-from faceverify.evaluation import evaluate_scores
-from faceverify.faces import prepare_file
-from faceverify.lfw import read_pairs_file
-from faceverify.model import load_model, make_siamese, with_policy
-from faceverify.precision import MIXED_BFLOAT16, native_bfloat16
-from faceverify.scorer import Scorer
-from faceverify.store import Store
+from faceverify.enrollment.lfw import read_pairs_file
+from faceverify.faces.pipeline import prepare_file
+from faceverify.home.store import Store
+from faceverify.model import shipped
+from faceverify.model.network import load_model, make_siamese, with_policy
+from faceverify.model.precision import MIXED_BFLOAT16, native_bfloat16
+from faceverify.model.scorer import Scorer
+from faceverify.verification.metrics import evaluate_scores
 
 DATA = ("LFW View 1 training people (peopleDevTrain.txt) less the person protocol's chosen people and impostors "
         "(seed 0): the protocol's negatives' people")

@@ -10,6 +10,6 @@ __version__ = "0.1.0"
 def open(home=None):  # noqa: A001 (faceverify.open, like io.open: the module's entry point)
     """The faceverify home at ``home`` (default: $FACEVERIFY_HOME or the per-user data folder) as a
     :class:`faceverify.api.Faceverify`; nothing heavy is imported until it is used."""
-    from .api import Faceverify
+    from faceverify.api import Faceverify
 
     return Faceverify(home)

@@ -1,6 +1,6 @@
 """`python -m faceverify`: the command line."""
 import sys
 
-from .cli import main
+from faceverify.cli.commands import main
 
 sys.exit(main())

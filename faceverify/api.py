@@ -19,16 +19,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .enrollment import EnrollResult, enroll, remove_person
-from .errors import ImageError
-from .faces import prepare, prepare_file
-from .live_challenge import LivenessSettings
-from .live_verify import BURST_FRAMES, LiveOutcome, decide_camera
-from .liveness import ChallengeStatus
-from .store import Store, validate_name
+from faceverify.enrollment.enroll import EnrollResult, enroll, remove_person
+from faceverify.errors import ImageError
+from faceverify.faces.pipeline import prepare, prepare_file
+from faceverify.home.store import Store, validate_name
+from faceverify.liveness.challenge import ChallengeStatus
+from faceverify.liveness.live_challenge import LivenessSettings
+from faceverify.verification.live_verify import BURST_FRAMES, LiveOutcome, decide_camera
 
 if TYPE_CHECKING:
-    from .decisions import DecisionService, Outcome
+    from faceverify.verification.decisions import DecisionService, Outcome
 
 Image = str | os.PathLike | np.ndarray  # an image file, or an RGB uint8 frame (H, W, 3)
 
@@ -114,7 +114,7 @@ class Faceverify:
     def _decisions(self) -> DecisionService:
         with self._lock:
             if self._service is None:
-                from .decisions import DecisionService
+                from faceverify.verification.decisions import DecisionService
 
                 self._service = DecisionService(self.store.ensure(), "cli")
             return self._service

@@ -40,7 +40,7 @@ def noise_image(seed: int, size: int = 120) -> np.ndarray:
 
 def make_small_store(root: Path, people: int = 1, per_role: int = 6, lfw_people: int = 6, per_lfw: int = 3):
     """A store of random crops: enrolled people and LFW-style negatives (for logic, not accuracy)."""
-    from faceverify.store import Store
+    from faceverify.home.store import Store
 
     store = Store(root)
     seed = 0

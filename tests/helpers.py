@@ -40,7 +40,7 @@ def lfw_images(person: str, count: int) -> list[Path]:
 # -- running the command line ---------------------------------------------------------------------------
 def run_cli(capsys, *args: str | os.PathLike) -> tuple[int, str, str]:
     """``faceverify ARGS`` in this process: (exit status, stdout, stderr). argparse's exits count as statuses."""
-    from faceverify.cli import main
+    from faceverify.cli.commands import main
 
     capsys.readouterr()  # drop anything printed before
     try:
@@ -151,7 +151,7 @@ def make_tgz(folder: Path, archive: Path) -> Path:
 # -- other processes ----------------------------------------------------------------------------------------------
 def hold_home_lock(home: Path, action: str) -> subprocess.Popen:
     """Another process holding the home's writer lock as faceverify does, until its stdin closes or it is killed."""
-    code = (f"import sys\nfrom faceverify import locks\nwith locks.writing({str(home)!r}, {action!r}):\n"
+    code = (f"import sys\nfrom faceverify.files import locks\nwith locks.writing({str(home)!r}, {action!r}):\n"
             "    print('held', flush=True)\n    sys.stdin.read()\n")
     holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline() == "held\n"
@@ -161,7 +161,7 @@ def hold_home_lock(home: Path, action: str) -> subprocess.Popen:
 # -- the model --------------------------------------------------------------------------------------------------
 def save_random_model(path: Path) -> Path:
     """An untrained Siamese model saved as faceverify saves one (atomically, 0600): enough to verify with."""
-    from faceverify.model import make_siamese, save_model
+    from faceverify.model.network import make_siamese, save_model
 
     save_model(make_siamese(), path)
     return path

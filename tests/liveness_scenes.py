@@ -9,8 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from faceverify.faces import FaceTracker
-from faceverify.liveness import Observation, observe
+from faceverify.faces.pipeline import FaceTracker
+from faceverify.liveness.challenge import Observation, observe
 
 FRAME_SIZE = (640, 480)
 # dlib's 5 points on an average adult head, in mm: x to the image's right, y down, z towards the camera; the

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_verifier import calibrated_siamese
 
 import faceverify
-from faceverify.audit import AuditLog
 from faceverify.errors import ImageError, UnknownPersonError
-from faceverify.faces import prepare_file, read_image
-from faceverify.model import save_model
+from faceverify.faces.pipeline import prepare_file, read_image
+from faceverify.home.audit import AuditLog
+from faceverify.model.network import save_model
+from siamese_fixtures import calibrated_siamese
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 PERSON, STRANGER = "Tony_Blair", "Ariel_Sharon"

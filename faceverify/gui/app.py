@@ -9,15 +9,14 @@ from pathlib import Path
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from faceverify import shipped
-from faceverify.camera import parse_source
+from faceverify.capture.camera import parse_source
 from faceverify.errors import FaceverifyError
-from faceverify.store import Store
-
-from . import style
-from .context import AppContext
-from .main_window import MainWindow
-from .qt_compat import leak_problem
+from faceverify.gui import style
+from faceverify.gui.context import AppContext
+from faceverify.gui.main_window import MainWindow
+from faceverify.gui.qt_compat import leak_problem
+from faceverify.home.store import Store
+from faceverify.model import shipped
 
 ICON_FILE = "faceverify.png"  # also named by assets/faceverify.desktop
 

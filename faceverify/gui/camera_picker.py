@@ -6,12 +6,11 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QPushButton, QWidget
 
-from faceverify.camera import parse_source
-
-from . import jobs
-from .context import AppContext
-from .qt_compat import emit
-from .workers import Task
+from faceverify.capture.camera import parse_source
+from faceverify.gui import jobs
+from faceverify.gui.context import AppContext
+from faceverify.gui.qt_compat import emit
+from faceverify.gui.workers import Task
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg);;All files (*)"
 

@@ -7,8 +7,8 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from . import style
-from .workers import CameraFeed
+from faceverify.gui import style
+from faceverify.gui.workers import CameraFeed
 
 BOX_MAX_AGE = 0.5  # seconds: an older detection is not drawn
 

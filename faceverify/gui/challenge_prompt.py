@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from faceverify.liveness import ChallengeStatus
+from faceverify.liveness.challenge import ChallengeStatus
 
 MARGIN = 16
 

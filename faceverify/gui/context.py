@@ -7,17 +7,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from faceverify import shipped
-from faceverify.audit import AuditLog
-from faceverify.camera import parse_source
+from faceverify.capture.camera import parse_source
 from faceverify.errors import FaceverifyError
-from faceverify.store import Store
-
-from .qt_compat import emit
-from .workers import CameraFeed
+from faceverify.gui.qt_compat import emit
+from faceverify.gui.workers import CameraFeed
+from faceverify.home.audit import AuditLog
+from faceverify.home.store import Store
+from faceverify.model import shipped
 
 if TYPE_CHECKING:
-    from faceverify.decisions import DecisionService
+    from faceverify.verification.decisions import DecisionService
 
 DEFAULT_CAMERA = 0
 MODEL_POLL_MS = 2000
@@ -86,7 +85,7 @@ class AppContext(QObject):
         """
         with self._decisions_lock:
             if self._decisions is None:
-                from faceverify.decisions import DecisionService
+                from faceverify.verification.decisions import DecisionService
 
                 self._decisions = DecisionService(self.store, "gui", audit=self.audit)
         self._decisions.verifier.load()  # or reloads it after a training

@@ -19,19 +19,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceverify.enrollment import EnrollResult
+from faceverify.enrollment.enroll import EnrollResult
 from faceverify.errors import InvalidNameError
-from faceverify.readiness import plural
-from faceverify.store import ROLES, validate_name
-
-from . import jobs
-from .camera_view import CameraView
-from .context import AppContext
-from .image_list import ImageList
-from .qt_compat import emit
-from .train_panel import NegativesBox, TrainBox
-from .widgets import label, show_message, view_with_side_panel
-from .workers import Task
+from faceverify.gui import jobs
+from faceverify.gui.camera_view import CameraView
+from faceverify.gui.context import AppContext
+from faceverify.gui.image_list import ImageList
+from faceverify.gui.qt_compat import emit
+from faceverify.gui.train_panel import NegativesBox, TrainBox
+from faceverify.gui.widgets import label, show_message, view_with_side_panel
+from faceverify.gui.workers import Task
+from faceverify.home.store import ROLES, validate_name
+from faceverify.training.readiness import plural
 
 DEFAULT_BURST = 10
 

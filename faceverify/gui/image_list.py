@@ -8,7 +8,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem, QWidget
 
-from .tables import paint_placeholder
+from faceverify.gui.tables import paint_placeholder
 
 THUMBNAIL = 64
 

@@ -11,25 +11,26 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from faceverify import locks, shipped, transfer
-from faceverify.camera import list_devices
-from faceverify.enrollment import EnrollResult, ImportResult, enroll, import_lfw
-from faceverify.enrollment import remove_person as remove_enrolled
+from faceverify.capture.camera import list_devices
+from faceverify.enrollment import transfer
+from faceverify.enrollment.enroll import EnrollResult, ImportResult, enroll, import_lfw
+from faceverify.enrollment.enroll import remove_person as remove_enrolled
+from faceverify.enrollment.transfer import Transferred
 from faceverify.errors import FaceverifyError
-from faceverify.faces import crop_face
-from faceverify.live_challenge import NOT_CHECKED, LivenessResult, LivenessSettings
-from faceverify.live_verify import BURST_FRAMES as BURST_FRAMES  # the Verify tab names it
-from faceverify.live_verify import decide_live
-from faceverify.store import ROLES, Store, read_crop, validate_name
-from faceverify.training_types import TrainingConfig, TrainingResult
-from faceverify.transfer import Transferred
-from faceverify.verdicts import VerdictLog
-
-from .context import AppContext
-from .workers import Task
+from faceverify.faces.pipeline import crop_face
+from faceverify.files import locks
+from faceverify.gui.context import AppContext
+from faceverify.gui.workers import Task
+from faceverify.home.store import ROLES, Store, read_crop, validate_name
+from faceverify.liveness.live_challenge import NOT_CHECKED, LivenessResult, LivenessSettings
+from faceverify.model import shipped
+from faceverify.training.config import TrainingConfig, TrainingResult
+from faceverify.verification.live_verify import BURST_FRAMES as BURST_FRAMES  # the Verify tab names it
+from faceverify.verification.live_verify import decide_live
+from faceverify.verification.verdicts import VerdictLog
 
 if TYPE_CHECKING:
-    from faceverify.rule import Decision
+    from faceverify.verification.rule import Decision
 
 FRAME_TIMEOUT = 5.0  # how long a capture waits for the camera before giving up
 CAPTURE_INTERVAL = 0.2  # seconds between the frames of a capture burst
@@ -150,7 +151,7 @@ def import_negatives(task: Task, store: Store, source: Path) -> ImportResult:
 def train(task: Task, store: Store, epochs: int, fine_tune: bool = False, resume: bool = False) -> TrainingResult:
     """Train a new model (from the current one if ``fine_tune``), or continue the interrupted training (``resume``),
     reporting training.Progress after every step; cancelling raises TrainingCancelled."""
-    from faceverify.training import Trainer
+    from faceverify.training.trainer import Trainer
 
     callbacks = {"on_progress": task.report, "should_stop": task.cancelled}
     if resume:

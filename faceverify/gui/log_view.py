@@ -8,13 +8,12 @@ from pathlib import Path
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-from faceverify import atomic
-from faceverify.audit import AuditEntry, to_csv
-
-from . import style
-from .context import AppContext
-from .tables import Table
-from .widgets import label, show_message
+from faceverify.files import atomic
+from faceverify.gui import style
+from faceverify.gui.context import AppContext
+from faceverify.gui.tables import Table
+from faceverify.gui.widgets import label, show_message
+from faceverify.home.audit import AuditEntry, to_csv
 
 RECENT = 200
 HEADERS = ["Time", "Person", "Result", "Positive share", "Mean score", "Thresholds (det. / ver.)", "Source",

@@ -5,16 +5,16 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSizePolicy, QTabWidget, QToolBar, QWidget
 
-from . import jobs
-from .camera_picker import CameraPicker
-from .camera_view import CameraView
-from .context import AppContext
-from .enroll_tab import EnrollTab
-from .log_view import LogView
-from .operator_lock import LockButton, OperatorLock
-from .people_view import PeopleView
-from .verify_tab import VerifyTab
-from .workers import Task
+from faceverify.gui import jobs
+from faceverify.gui.camera_picker import CameraPicker
+from faceverify.gui.camera_view import CameraView
+from faceverify.gui.context import AppContext
+from faceverify.gui.enroll_tab import EnrollTab
+from faceverify.gui.log_view import LogView
+from faceverify.gui.operator_lock import LockButton, OperatorLock
+from faceverify.gui.people_view import PeopleView
+from faceverify.gui.verify_tab import VerifyTab
+from faceverify.gui.workers import Task
 
 STATUS_INTERVAL_MS = 1000
 NOTICE_MS = 6000  # how long a notice stays in the status bar

@@ -6,12 +6,11 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QInputDialog, QLineEdit, QPushButton, QWidget
 
-from faceverify import operator
 from faceverify.errors import FaceverifyError
-
-from .context import AppContext
-from .qt_compat import emit
-from .widgets import label, show_message
+from faceverify.gui.context import AppContext
+from faceverify.gui.qt_compat import emit
+from faceverify.gui.widgets import label, show_message
+from faceverify.home import operator
 
 
 class OperatorLock(QObject):

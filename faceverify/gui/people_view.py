@@ -7,15 +7,14 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
-from faceverify.readiness import MIN_PAIR_IMAGES, plural
-from faceverify.transfer import Transferred
-
-from . import jobs
-from .context import AppContext
-from .qt_compat import emit
-from .tables import Table
-from .widgets import label, show_message
-from .workers import Task
+from faceverify.enrollment.transfer import Transferred
+from faceverify.gui import jobs
+from faceverify.gui.context import AppContext
+from faceverify.gui.qt_compat import emit
+from faceverify.gui.tables import Table
+from faceverify.gui.widgets import label, show_message
+from faceverify.gui.workers import Task
+from faceverify.training.readiness import MIN_PAIR_IMAGES, plural
 
 ARCHIVE_FILTER = "Enrollment archives (*.zip);;All files (*)"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
 
-from .app import open_window
-from .main_window import MainWindow
+from faceverify.gui.app import open_window
+from faceverify.gui.main_window import MainWindow
 
 SIZE = (1280, 800)  # logical pixels, whatever the screen
 SETTLE_S = 0.5  # events processed after switching tabs, so that the view shows fresh frames

@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from . import style
+from faceverify.gui import style
 
 
 def paint_placeholder(view: QAbstractItemView, text: str) -> None:

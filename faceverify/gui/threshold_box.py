@@ -4,8 +4,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGroupBox, QPushButton, QVBoxLayout, QWidget
 
-from .context import AppContext
-from .widgets import ThresholdSlider, label
+from faceverify.gui.context import AppContext
+from faceverify.gui.widgets import ThresholdSlider, label
 
 SAVE_DELAY_MS = 400  # thresholds are saved this long after the slider stops moving
 

@@ -18,16 +18,21 @@ from PySide6.QtWidgets import (
 )
 
 from faceverify.durations import format_duration
-from faceverify.enrollment import ImportResult
-from faceverify.readiness import discard_interrupted, interrupted_training, judge_model, plural, training_blocker
-from faceverify.rule import calibration_text
-from faceverify.training_types import Progress, TrainingConfig, TrainingResult
-
-from . import jobs
-from .context import AppContext
-from .qt_compat import emit
-from .widgets import label, primary_button, progress_bar, show_message
-from .workers import Task
+from faceverify.enrollment.enroll import ImportResult
+from faceverify.gui import jobs
+from faceverify.gui.context import AppContext
+from faceverify.gui.qt_compat import emit
+from faceverify.gui.widgets import label, primary_button, progress_bar, show_message
+from faceverify.gui.workers import Task
+from faceverify.training.config import Progress, TrainingConfig, TrainingResult
+from faceverify.training.readiness import (
+    discard_interrupted,
+    interrupted_training,
+    judge_model,
+    plural,
+    training_blocker,
+)
+from faceverify.verification.rule import calibration_text
 
 ARCHIVE_FILTER = "LFW archive (*.tgz *.tar.gz *.tar *.tar.bz2 *.tar.xz);;All files (*)"
 

@@ -16,17 +16,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceverify.readiness import model_warning
-from faceverify.verdicts import VerdictLog
-
-from . import jobs, style
-from .camera_view import CameraView
-from .challenge_prompt import ChallengePrompt
-from .context import AppContext
-from .qt_compat import emit
-from .threshold_box import ThresholdBox
-from .widgets import GettingStarted, label, primary_button, progress_bar, view_with_side_panel
-from .workers import Task
+from faceverify.gui import jobs, style
+from faceverify.gui.camera_view import CameraView
+from faceverify.gui.challenge_prompt import ChallengePrompt
+from faceverify.gui.context import AppContext
+from faceverify.gui.qt_compat import emit
+from faceverify.gui.threshold_box import ThresholdBox
+from faceverify.gui.widgets import GettingStarted, label, primary_button, progress_bar, view_with_side_panel
+from faceverify.gui.workers import Task
+from faceverify.training.readiness import model_warning
+from faceverify.verification.verdicts import VerdictLog
 
 LIVE_INTERVAL_MS = 150  # pause between two live scores, leaving the CPU to the camera
 RESULT_MS = 5000  # a result is shown this long, then the banner goes back to idle

@@ -16,11 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceverify.readiness import steps_done
-
-from . import style
-from .context import AppContext
-from .qt_compat import emit
+from faceverify.gui import style
+from faceverify.gui.context import AppContext
+from faceverify.gui.qt_compat import emit
+from faceverify.training.readiness import steps_done
 
 SIDE_WIDTH = 420  # the column of controls beside a camera view
 

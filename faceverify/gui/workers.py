@@ -17,11 +17,10 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
-from faceverify.camera import FrameSource
+from faceverify.capture.camera import FrameSource
+from faceverify.capture.live import LiveFeed, LiveFrame
 from faceverify.errors import CameraError, FaceverifyError
-from faceverify.live import LiveFeed, LiveFrame
-
-from .qt_compat import emit
+from faceverify.gui.qt_compat import emit
 
 HEALTH_INTERVAL_MS = 500  # how often the feed checks whether frames still arrive
 
@@ -95,7 +94,7 @@ class Picture:
 
 
 class CameraFeed(QObject):
-    """The chosen camera as Qt sees it: a thin adapter over the core's :class:`~faceverify.live.LiveFeed`.
+    """The chosen camera as Qt sees it: a thin adapter over the core's :class:`~faceverify.capture.live.LiveFeed`.
 
     ``frame_ready`` fires on the GUI thread when a new frame is there; while one is still pending, newer frames
     replace the older one instead of queueing up. ``state_changed`` fires when the source, the camera's message

@@ -12,9 +12,9 @@ from pathlib import Path  # noqa: E402
 import cv2  # noqa: E402
 import pytest  # noqa: E402
 
-from faceverify import shipped  # noqa: E402
 from faceverify.gui.app import open_window  # noqa: E402
 from faceverify.gui.main_window import MainWindow  # noqa: E402
+from faceverify.model import shipped  # noqa: E402
 
 
 def image_sequence(lfw_dir: Path, folder: Path, person: str, count: int) -> str:

@@ -2,7 +2,7 @@
 import pytest
 from PySide6.QtCore import QObject, Qt
 
-from faceverify.enrollment import import_lfw
+from faceverify.enrollment.enroll import import_lfw
 from faceverify.gui.qt_compat import emit
 
 from .conftest import image_sequence

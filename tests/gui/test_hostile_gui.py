@@ -3,7 +3,7 @@ with the holder named, nothing changes, and the window works on once the other p
 import numpy as np
 from PySide6.QtWidgets import QMessageBox
 
-from faceverify.store import Store
+from faceverify.home.store import Store
 from helpers import hold_home_lock
 
 WAIT_MS = 30000

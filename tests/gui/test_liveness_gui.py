@@ -4,13 +4,13 @@ an enrolled person's LFW photo; the model is set as in test_liveness_cli (only w
 import cv2
 import numpy as np
 import pytest
-from liveness_scenes import photo_attack
 from PySide6.QtCore import Qt
-from test_verifier import calibrated_siamese
 
-from faceverify.faces import prepare, prepare_file, read_image
-from faceverify.model import save_model
-from faceverify.store import Store
+from faceverify.faces.pipeline import prepare, prepare_file, read_image
+from faceverify.home.store import Store
+from faceverify.model.network import save_model
+from liveness_scenes import photo_attack
+from siamese_fixtures import calibrated_siamese
 
 PERSON = "Aaron_Peirsol"
 WAIT_MS = 60_000

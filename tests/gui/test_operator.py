@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QDialog, QFileDialog, QLineEdit
 
-from faceverify import operator
 from faceverify.errors import FaceverifyError
 from faceverify.gui.operator_lock import PasswordDialog
-from faceverify.store import Store
+from faceverify.home import operator
+from faceverify.home.store import Store
 
 WAIT_MS = 15_000
 

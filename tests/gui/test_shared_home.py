@@ -6,10 +6,10 @@ from datetime import datetime
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from faceverify.audit import AuditEntry, AuditLog
-from faceverify.enrollment import enroll
+from faceverify.enrollment.enroll import enroll
 from faceverify.gui.log_view import HEADERS
-from faceverify.store import Store
+from faceverify.home.audit import AuditEntry, AuditLog
+from faceverify.home.store import Store
 from helpers import lfw_images, run_script, save_random_model
 
 from .conftest import face_video

@@ -10,7 +10,7 @@ from conftest import make_small_store
 from faceverify.errors import FaceverifyError
 from faceverify.gui import jobs
 from faceverify.gui.qt_compat import emit
-from faceverify.store import Store
+from faceverify.home.store import Store
 
 
 def _calibration(eer: float) -> dict:

@@ -5,8 +5,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from faceverify.gui import jobs
-from faceverify.rule import decide
-from faceverify.store import Store
+from faceverify.home.store import Store
+from faceverify.verification.rule import decide
 
 from .conftest import face_video
 

@@ -10,11 +10,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from faceverify import atomic
-from faceverify.audit import AuditEntry, AuditLog
+from faceverify.files import atomic
 from faceverify.gui import app, qt_compat, screenshots
 from faceverify.gui.qt_compat import emit
-from faceverify.store import Store
+from faceverify.home.audit import AuditEntry, AuditLog
+from faceverify.home.store import Store
 
 from .conftest import face_video
 
@@ -208,7 +208,7 @@ def test_main_opens_the_window_without_loading_tensorflow(home):
     script = f"""
 import sys
 from PySide6.QtCore import QTimer
-from faceverify import shipped
+from faceverify.model import shipped
 from faceverify.gui import qt_compat
 from faceverify.gui.app import application, main
 qt_compat._STEALS_NONE = False  # lives 1.5 s, too short for the leak to matter (refusing it has its own test)
@@ -277,7 +277,7 @@ def test_find_cameras_says_what_it_found(open_gui, qtbot, monkeypatch, devices, 
 
 
 def test_the_train_box_offers_the_default_recipe_and_fine_tuning_once_there_is_a_model(open_gui, home):
-    from faceverify.training_types import TrainingConfig
+    from faceverify.training.config import TrainingConfig
 
     box = open_gui(97).enroll_tab.trainer
     assert box.epochs.value() == TrainingConfig().epochs

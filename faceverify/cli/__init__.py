@@ -1,0 +1,1 @@
+"""The `faceverify` command line: a thin face over the core (commands, parser, terminal display)."""

@@ -1,0 +1,2 @@
+"""From an image to a face crop: decode, detect, find the eyes, align, crop to 100x100 RGB in [0, 1].
+May import: faceverify.files, faceverify.errors."""

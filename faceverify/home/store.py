@@ -1,0 +1,290 @@
+"""The home folder: enrolled people and their face crops, LFW negatives, model, results, settings.
+
+Layout (everything owner-only: folders 0700, files 0600)::
+
+    HOME/people/<name>/anchor/<hash>.png      face crops, 100x100 RGB
+    HOME/people/<name>/positive/<hash>.png
+    HOME/negatives/<LFW person>/<file>.png    LFW face crops, prepared the same way
+    HOME/model/siamese.keras                  the trained model
+    HOME/model/calibration.json               its thresholds, calibrated on the validation split
+    HOME/model/embeddings/<version>/<name>.npz cached gallery embeddings
+    HOME/checkpoints/                         training in progress (for --resume)
+    HOME/results/                             training history, evaluation reports, ROC plots
+    HOME/settings.json, HOME/audit.sqlite, HOME/.lock (the writer lock, see locks.py)
+
+Crops are regular files, never links (see confine.py); hidden files are atomic writes in progress.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from faceverify.errors import FaceverifyError, InvalidNameError, UnknownPersonError
+from faceverify.faces.pipeline import encode_png
+from faceverify.files import atomic, confine
+from faceverify.files.digest import content_digest, file_stamp, remember
+from faceverify.home import settings
+from faceverify.model import shipped
+from faceverify.verification.rule import saved_threshold
+
+ROLES = ("anchor", "positive")
+NAME_MAX = 64
+_NAME_RE = re.compile(r"^[\w][\w .'-]*$")
+IMAGE_SUFFIX = ".png"
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` stripped, or raise InvalidNameError if it could not be a safe folder name."""
+    stripped = name.strip()
+    if not stripped:
+        raise InvalidNameError("A person's name cannot be empty")
+    if len(stripped) > NAME_MAX:
+        raise InvalidNameError(f"A person's name can have at most {NAME_MAX} characters (this one has {len(stripped)})")
+    if "/" in stripped or "\\" in stripped or ".." in stripped or not _NAME_RE.match(stripped):
+        raise InvalidNameError(
+            f"Invalid name {name!r}: use letters, digits, spaces, '.', '-', '_' and \"'\" (no '/', '\\' or '..')"
+        )
+    return stripped
+
+
+def default_home() -> Path:
+    """FACEVERIFY_HOME, else the per-user data folder of this platform."""
+    if env := os.environ.get("FACEVERIFY_HOME"):
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "faceverify"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "faceverify"
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "faceverify"
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    """An enrolled person and how many crops they have of each role."""
+
+    name: str
+    anchors: int
+    positives: int
+
+
+def _image_name(png: bytes) -> str:
+    """A crop's file name: a hash of its PNG bytes, so the same crop is stored once."""
+    return f"{hashlib.sha256(png).hexdigest()[:20]}{IMAGE_SUFFIX}"
+
+
+def read_crop(path: Path) -> np.ndarray:
+    """A stored crop as 100x100x3 uint8 RGB."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise OSError(f"stored crop {path} is unreadable")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def read_crops(paths: list[Path]) -> np.ndarray:
+    """Stored crops stacked as (N, 100, 100, 3) uint8."""
+    return np.stack([read_crop(p) for p in paths]) if paths else np.zeros((0, 100, 100, 3), np.uint8)
+
+
+class Store:
+    """All of faceverify's data under one folder."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_home()
+
+    # -- locations (each checked: no link inside the home leads out of it, see confine.inside) ---------
+    @property
+    def people_dir(self) -> Path:
+        return confine.inside(self.root, "people")
+
+    @property
+    def negatives_dir(self) -> Path:
+        return confine.inside(self.root, "negatives")
+
+    @property
+    def model_path(self) -> Path:
+        return confine.inside(self.root, "model", "siamese.keras")
+
+    @property
+    def calibration_path(self) -> Path:
+        return confine.inside(self.root, "model", "calibration.json")
+
+    @property
+    def embeddings_dir(self) -> Path:
+        return confine.inside(self.root, "model", "embeddings")
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return confine.inside(self.root, "checkpoints")
+
+    @property
+    def results_dir(self) -> Path:
+        return confine.inside(self.root, "results")
+
+    @property
+    def settings_path(self) -> Path:
+        return confine.inside(self.root, "settings.json")
+
+    @property
+    def audit_path(self) -> Path:
+        return confine.inside(self.root, "audit.sqlite")
+
+    def ensure(self) -> Store:
+        """Create the home folder (owner-only) if it does not exist yet, or make an existing one owner-only."""
+        if self.root.exists() and not self.root.is_dir():
+            raise FaceverifyError(f"The home folder {self.root} is a file, not a folder: choose another --home")
+        confine.owner_only(atomic.make_private_dir(self.root))
+        return self
+
+    # -- people --------------------------------------------------------------------------------
+    def person_dir(self, name: str) -> Path:
+        return confine.inside(self.root, "people", validate_name(name))
+
+    def people(self) -> list[PersonSummary]:
+        """Every enrolled person, sorted by name."""
+        if not self.people_dir.is_dir():
+            return []
+        return [
+            PersonSummary(d.name, len(self.images(d.name, "anchor")), len(self.images(d.name, "positive")))
+            for d in sorted(self.people_dir.iterdir(), key=lambda p: p.name.lower())
+            if d.is_dir()
+        ]
+
+    def has_person(self, name: str) -> bool:
+        return self.person_dir(name).is_dir()
+
+    def require_person(self, name: str) -> Path:
+        """The person's folder, or UnknownPersonError listing who is enrolled."""
+        folder = self.person_dir(name)
+        if not folder.is_dir():
+            known = ", ".join(p.name for p in self.people()) or "nobody yet"
+            raise UnknownPersonError(f"Unknown person {name!r} (enrolled: {known})")
+        return folder
+
+    def images(self, name: str, role: str) -> list[Path]:
+        """Paths of a person's crops of one role, in a stable order."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}")
+        return confine.regular_files(confine.inside(self.root, "people", validate_name(name), role), IMAGE_SUFFIX)
+
+    def find_image(self, name: str, pixels: np.ndarray) -> Path | None:
+        """Where this very crop is already stored for the person (in either role), or None."""
+        file_name = _image_name(encode_png(pixels))
+        folder = self.person_dir(name)
+        return next((p for r in ROLES if (p := confine.inside(folder, r, file_name)).is_file()), None)
+
+    def add_image(self, name: str, role: str, pixels: np.ndarray) -> Path:
+        """Store one crop for a person (creating the person); identical crops are stored once."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}")
+        data = encode_png(pixels)
+        path = confine.inside(self.person_dir(name), role, _image_name(data))
+        if not path.exists():
+            self.ensure()
+            atomic.make_private_dir(self.people_dir)
+            atomic.write_bytes(path, data)
+        return path
+
+    def remove_image(self, path: Path) -> None:
+        """Delete one stored crop (it must be a crop of an enrolled person, reached through no link)."""
+        path, people = Path(os.path.abspath(path)), Path(os.path.abspath(self.people_dir))
+        relative = path.relative_to(people) if path.is_relative_to(people) else None
+        if relative is None or len(relative.parts) != 3 or relative.parts[1] not in ROLES:
+            raise ValueError(f"{path} is not an enrolled image")
+        confine.inside(self.root, "people", *relative.parts).unlink(missing_ok=True)
+
+    def remove_person(self, name: str) -> None:
+        """Delete a person's every crop and cached embedding (caches first: an interrupted removal can be re-run).
+
+        The whole removal (audit log, lock, link check) is :func:`enrollment.remove_person`.
+        """
+        folder = self.require_person(name)
+        name = validate_name(name)
+        for cache in self.embeddings_dir.glob("*/*.npz"):  # also a cache written under the name as typed (" Ada ")
+            if cache.stem.strip() == name:
+                cache.unlink(missing_ok=True)
+        shutil.rmtree(folder)
+
+    # -- LFW negatives ---------------------------------------------------------------------------
+    def negative_path(self, person: str, file_name: str) -> Path:
+        return confine.inside(self.root, "negatives", validate_name(person), Path(file_name).stem + IMAGE_SUFFIX)
+
+    def add_negative(self, person: str, file_name: str, pixels: np.ndarray) -> Path:
+        """Store one negative crop under its LFW identity."""
+        path = self.negative_path(person, file_name)
+        atomic.make_private_dir(self.negatives_dir)
+        atomic.write_bytes(path, encode_png(pixels))
+        return path
+
+    def negatives(self) -> dict[str, list[Path]]:
+        """Negative crops grouped by LFW identity."""
+        if not self.negatives_dir.is_dir():
+            return {}
+        folders = sorted(confine.inside(self.root, "negatives", d.name) for d in self.negatives_dir.iterdir())
+        folders = [d for d in folders if d.is_dir()]
+        groups = {d.name: confine.regular_files(d, IMAGE_SUFFIX) for d in folders}
+        return {name: paths for name, paths in groups.items() if paths}
+
+    def negative_count(self) -> int:
+        return sum(len(paths) for paths in self.negatives().values())
+
+    # -- settings ---------------------------------------------------------------------------------
+    def load_settings(self) -> dict:
+        """Saved settings (thresholds, camera, ...) of the right types, see :mod:`settings`."""
+        return settings.read(self.settings_path)
+
+    def save_settings(self, **changes: object) -> dict:
+        """Merge ``changes`` into the saved settings (a value of None removes the key), atomically."""
+        self.ensure()
+        return settings.update(self.settings_path, changes)
+
+    # -- model and thresholds ------------------------------------------------------------------------
+    def has_own_model(self) -> bool:
+        """Whether this home has a model of its own (else verification uses the shipped generic model)."""
+        return self.model_path.is_file()
+
+    def model_version(self) -> str | None:
+        """The model in use's version: a digest of this home's model file's content (a copied home has the same),
+        else the shipped generic model's; None when there is neither."""
+        if not self.has_own_model():
+            return shipped.version()
+        return content_digest(self.model_path)
+
+    def save_calibration(self, calibration: dict | None) -> None:
+        """Record the current model's calibrated thresholds (None: it has none), replacing the user's choice.
+
+        A new model's scores mean something new, so thresholds chosen for the previous one are dropped.
+        """
+        if calibration is None:
+            self.calibration_path.unlink(missing_ok=True)
+        else:
+            record = calibration | {"model_version": self.model_version(), "model_stamp": file_stamp(self.model_path)}
+            atomic.write_text(self.calibration_path, json.dumps(record, indent=2))
+        self.save_settings(detection_threshold=None, verification_threshold=None)
+
+    def calibrated_thresholds(self) -> dict:
+        """The thresholds calibrated for the model in use, or {} when there are none (or they are stale)."""
+        if not self.has_own_model():
+            return shipped.calibration()
+        try:
+            record = json.loads(self.calibration_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(record, dict):
+            return {}
+        stamp, version = record.get("model_stamp"), record.get("model_version")
+        if isinstance(stamp, list) and tuple(stamp) == file_stamp(self.model_path) and isinstance(version, str):
+            remember(self.model_path, stamp, version)  # the model it was calibrated for, still unchanged: no hashing
+        return record if version == self.model_version() else {}
+
+    def threshold(self, key: str) -> float:
+        """A threshold: the user's saved choice, else the model's calibrated one, else the seed's default."""
+        return saved_threshold(self.load_settings(), key, self.calibrated_thresholds())

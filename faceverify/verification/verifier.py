@@ -1,0 +1,191 @@
+"""Verification and identification with one embedding pass per probe and cached gallery embeddings.
+
+The Siamese model's score for (probe, image) is sigmoid(w . |e(probe) - e(image)| + b). The
+embeddings e(image) of a person's positive images depend only on the model, so they are computed
+once per model version, kept in memory and on disk (``HOME/model/embeddings/<version>/<name>.npz``,
+keyed by image), and a probe costs one embedding pass plus one vectorised head call, whatever the
+number of enrolled images.
+"""
+from __future__ import annotations
+
+import io
+import shutil
+import threading
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from faceverify.errors import FaceverifyError, ModelError
+from faceverify.files import atomic
+from faceverify.home.store import Store, read_crops
+from faceverify.model.network import for_inference, load_current
+from faceverify.model.scorer import Scorer
+from faceverify.verification.rule import DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
+
+RACY_NS = 2_000_000_000  # a folder changed this recently may change again within its timestamps' granularity
+
+
+def _folder_stamp(folder: Path) -> tuple | None:
+    """What identifies a folder's listing without reading it, or None if unknown or too recent to rely on."""
+    try:
+        stat = folder.stat()
+    except OSError:
+        return None
+    if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS:
+        return None
+    return stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+class DamagedModelError(ModelError):
+    """A model that loads but gives no valid scores (NaN: damaged weights)."""
+
+
+def _valid(scores: np.ndarray, path: Path) -> np.ndarray:
+    if not np.isfinite(scores).all():
+        raise DamagedModelError(f"The model {path} is damaged: it gives no valid scores (NaN); train again")
+    return scores
+
+
+@dataclass(frozen=True)
+class Identification:
+    """One-to-many result: the best person whose share passes, or None for unknown; every person's decision."""
+
+    person: str | None
+    decisions: list[Decision]
+
+
+class Verifier:
+    """Scores probes against enrolled people; safe to call from worker threads."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.RLock()
+        self.version = ""  # of the loaded model; set by load(), "" before
+        self._galleries: dict[str, tuple[tuple[str, ...], np.ndarray, tuple | None]] = {}  # keys, embeddings, stamp
+
+    # -- model --------------------------------------------------------------------------------------
+    def load(self) -> str:
+        """Load the model in use, or reload it when it changed (e.g. a training just finished); its version.
+
+        Only this method reloads: verify and identify call it once, and every score of one call comes from the
+        model whose version they log. Raises ModelError when there is no usable model.
+        """
+        with self._lock:
+            current = self.store.model_version()
+            if current is not None and current == self.version:
+                return self.version
+            model = load_current(self.store)
+            if self.store.model_version() not in (current, None):  # replaced while loading: load the newer one
+                current = self.store.model_version()
+                model = load_current(self.store)
+            self._scorer = Scorer(for_inference(model))
+            self.version, self._galleries = current or "", {}
+            return self.version
+
+    def _require(self) -> None:
+        """Load the model on first use (later replacements are picked up by :meth:`load` only)."""
+        if not self.version:
+            self.load()
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        """Embeddings (N, 4096) of uint8 crops (N, 100, 100, 3)."""
+        self._require()
+        return self._scorer.embed(crops)
+
+    def head(self, probe: np.ndarray, gallery: np.ndarray) -> np.ndarray:
+        """Siamese scores of embeddings (from :meth:`embed`): one probe against every gallery row, or row by row."""
+        return self._scorer.head(probe, gallery)
+
+    def pair_scores(self, images: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Scores for (first, second, ...) index rows into uint8 ``images``: each image is embedded once."""
+        self._require()
+        return self._scorer.pair_scores(images, rows)
+
+    # -- gallery ------------------------------------------------------------------------------------
+    def gallery(self, name: str) -> np.ndarray:
+        """Embeddings of a person's positive images: from memory, from disk, or computed (and cached).
+
+        The folder is listed again only when its stamp (inode, mtime, ctime) changed, or when it changed
+        so recently that a further change could leave the same timestamps.
+        """
+        self._require()
+        stamp = _folder_stamp(self.store.require_person(name) / "positive")
+        with self._lock:
+            cached = self._galleries.get(name)
+            if cached and stamp is not None and cached[2] == stamp:
+                return cached[1]
+        paths = self.store.images(name, "positive")
+        keys = tuple(p.name for p in paths)
+        with self._lock:
+            cached = self._galleries.get(name)
+            if cached and cached[0] == keys:
+                self._galleries[name] = (keys, cached[1], stamp)
+                return cached[1]
+            known = self._read_cache(name)
+            missing = [p for p in paths if p.name not in known]
+            if missing:
+                known.update(zip((p.name for p in missing), self.embed(read_crops(missing))))
+            embeddings = np.stack([known[k] for k in keys]) if keys else np.zeros((0, self._scorer.size), np.float32)
+            if missing or set(known) != set(keys):
+                self._write_cache(name, keys, embeddings)
+            self._galleries[name] = (keys, embeddings, stamp)
+            return embeddings
+
+    def _cache_path(self, name: str):
+        return self.store.embeddings_dir / (self.version or "none") / f"{name}.npz"
+
+    def _read_cache(self, name: str) -> dict[str, np.ndarray]:
+        """The cached embeddings of a person's images by file name; a damaged cache counts as empty (recomputed)."""
+        try:
+            with np.load(self._cache_path(name), allow_pickle=False) as saved:
+                keys, embeddings = saved["keys"], saved["embeddings"]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            return {}
+        if (keys.ndim != 1 or embeddings.shape != (len(keys), self._scorer.size)
+                or embeddings.dtype.kind != "f" or not np.isfinite(embeddings).all()):
+            return {}
+        return dict(zip(keys.tolist(), embeddings))
+
+    def _write_cache(self, name: str, keys: tuple[str, ...], embeddings: np.ndarray) -> None:
+        """Save a person's gallery atomically; caches of older model versions are dropped."""
+        for old in self.store.embeddings_dir.glob("*"):
+            if old.name != self.version:
+                shutil.rmtree(old, ignore_errors=True)
+        buffer = io.BytesIO()
+        np.savez(buffer, keys=np.asarray(keys, dtype=str), embeddings=embeddings)
+        atomic.write_bytes(self._cache_path(name), buffer.getvalue())
+
+    # -- decisions ------------------------------------------------------------------------------------
+    def scores(self, name: str, probes: np.ndarray) -> np.ndarray:
+        """Scores (frames, images) of probe crops against a person's positive images."""
+        gallery = self.gallery(name)
+        if len(gallery) == 0:
+            raise FaceverifyError(f"{name} has no positive images to compare with: enroll some first")
+        return _valid(np.stack([self.head(e, gallery) for e in self.embed(probes)]), self.store.model_path)
+
+    def verify(self, name: str, probes: np.ndarray, detection_threshold: float = DETECTION_THRESHOLD,
+               verification_threshold: float = VERIFICATION_THRESHOLD) -> Decision:
+        """One decision for a burst of probe crops (F, 100, 100, 3): every frame against every positive image."""
+        with self._lock:
+            version = self.load()
+            scores = self.scores(name, probes)
+        return decide(name, scores, detection_threshold, verification_threshold, version)
+
+    def identify(self, probes: np.ndarray, detection_threshold: float = DETECTION_THRESHOLD,
+                 verification_threshold: float = VERIFICATION_THRESHOLD) -> Identification:
+        """The enrolled person with the highest passing share (ties: higher mean score), or unknown."""
+        with self._lock:
+            version = self.load()
+            embeddings = self.embed(probes)
+            decisions = []
+            for person in self.store.people():
+                gallery = self.gallery(person.name)
+                if len(gallery):
+                    scores = _valid(np.stack([self.head(e, gallery) for e in embeddings]), self.store.model_path)
+                    decisions.append(decide(person.name, scores, detection_threshold, verification_threshold, version))
+        decisions.sort(key=lambda d: (d.share, d.mean_score), reverse=True)
+        best = decisions[0].person if decisions and decisions[0].verified else None
+        return Identification(best, decisions)
