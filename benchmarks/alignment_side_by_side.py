@@ -21,6 +21,7 @@ from faceverify.enrollment.enroll import import_lfw
 from faceverify.enrollment.lfw import read_pairs_file, read_people_file
 from faceverify.faces import pipeline as faces
 from faceverify.home.store import Store
+from faceverify.model.current import calibrated_thresholds
 from faceverify.model.network import load_model
 from faceverify.model.scorer import Scorer
 from faceverify.training.pairs import split_keys
@@ -47,7 +48,7 @@ def _arm(aligned: bool, args: argparse.Namespace, people: list[str]) -> dict:
     scorer = Scorer(load_model(store.model_path))
     embeddings = scorer.embed(crops)
     scores = scorer.head(embeddings[rows[:, 0]], embeddings[rows[:, 1]])
-    threshold = float(store.calibrated_thresholds().get("detection_threshold", 0.5))
+    threshold = float(calibrated_thresholds(store).get("detection_threshold", 0.5))
     report = evaluate_scores(scores, labels, threshold)
     steps = sum(e.pairs for e in result.history) // (32 * 31 // 2)
     return {"arm": "aligned" if aligned else "box crop", "steps": steps, "seconds": round(seconds),

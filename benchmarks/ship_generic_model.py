@@ -25,6 +25,7 @@ from faceverify.enrollment.lfw import read_pairs_file
 from faceverify.faces.pipeline import prepare_file
 from faceverify.home.store import Store
 from faceverify.model import shipped
+from faceverify.model.current import calibrated_thresholds
 from faceverify.model.network import load_model, make_siamese, with_policy
 from faceverify.model.precision import MIXED_BFLOAT16, native_bfloat16
 from faceverify.model.scorer import Scorer
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     store = Store(args.home)
     model = load_model(store.model_path)
-    calibration = store.calibrated_thresholds()
+    calibration = calibrated_thresholds(store)
     threshold = float(calibration.get("detection_threshold", 0.5))
     started = time.monotonic()
     crops, rows, labels = _crops(args.lfw, args.pairs)

@@ -16,6 +16,7 @@ from faceverify.cli.terminal import ProgressBar, PromptLine
 from faceverify.errors import FaceverifyError
 from faceverify.home.store import Store, validate_name
 from faceverify.training.config import TrainingConfig
+from faceverify.verification import thresholds
 from faceverify.verification.rule import calibration_text
 
 
@@ -133,7 +134,7 @@ def _evaluate(store: Store, args: argparse.Namespace) -> int:
     from faceverify.evaluation.protocols import evaluate_lfw_pairs, evaluate_validation
     from faceverify.verification.metrics import save_report
 
-    threshold = args.threshold if args.threshold is not None else store.threshold("detection_threshold")
+    threshold = args.threshold if args.threshold is not None else thresholds.threshold(store, "detection_threshold")
     if args.person_protocol:
         report, scores, labels, name = _person_protocol(args)
     elif args.pairs or args.lfw:

@@ -31,12 +31,14 @@ from faceverify.errors import DatasetError
 from faceverify.faces.pipeline import prepare, read_image
 from faceverify.files import atomic
 from faceverify.home.store import Store
+from faceverify.model.current import calibrated_thresholds
 from faceverify.training.config import TrainingConfig
 from faceverify.training.look import CameraLook
 from faceverify.training.pairs import split_keys
 from faceverify.training.trainer import Trainer
 from faceverify.verification.metrics import evaluate_scores
 from faceverify.verification.rule import THRESHOLD_SETTINGS, deciding_scores
+from faceverify.verification.thresholds import threshold
 from faceverify.verification.verifier import Verifier
 
 ENROLLED = 20  # images an operator captures: half anchors, half positives
@@ -148,7 +150,7 @@ class PersonProtocol:
         labels = np.r_[np.ones(len(genuine)), np.zeros(len(impostor_files))]
         verifier = Verifier(store)
         scores = verifier.scores(name, probes)  # (probes, positives)
-        detection, verification = store.threshold("detection_threshold"), store.threshold("verification_threshold")
+        detection, verification = threshold(store, "detection_threshold"), threshold(store, "verification_threshold")
 
         def errors(detection: float, verification: float) -> tuple[float, float]:
             accepted = deciding_scores(scores, verification) > detection  # exactly the rule's decisions
@@ -157,7 +159,7 @@ class PersonProtocol:
         deciding = deciding_scores(scores, verification)
         report = evaluate_scores(deciding, labels)
         seed_thresholds = THRESHOLD_SETTINGS["detection_threshold"], THRESHOLD_SETTINGS["verification_threshold"]
-        validation_eer = store.calibrated_thresholds().get("validation", {}).get("eer", float("nan"))
+        validation_eer = calibrated_thresholds(store).get("validation", {}).get("eer", float("nan"))
         trial = Trial(name, len(genuine), len(impostor_files), round(seconds, 1), detection, verification,
                       *errors(detection, verification), *errors(*seed_thresholds), report.roc_auc, report.eer,
                       validation_eer)

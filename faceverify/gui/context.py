@@ -14,6 +14,7 @@ from faceverify.gui.workers import CameraFeed
 from faceverify.home.audit import AuditLog
 from faceverify.home.store import Store
 from faceverify.model import shipped
+from faceverify.verification.thresholds import threshold
 
 if TYPE_CHECKING:
     from faceverify.verification.decisions import DecisionService
@@ -48,7 +49,7 @@ class AppContext(QObject):
         return self.store.load_settings().get(key, default)
 
     def threshold(self, key: str) -> float:
-        return self.store.threshold(key)
+        return threshold(self.store, key)
 
     def saved_camera(self) -> int | str:
         value = self.setting("camera", DEFAULT_CAMERA)

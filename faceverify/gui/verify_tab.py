@@ -24,6 +24,7 @@ from faceverify.gui.qt_compat import emit
 from faceverify.gui.threshold_box import ThresholdBox
 from faceverify.gui.widgets import GettingStarted, label, primary_button, progress_bar, view_with_side_panel
 from faceverify.gui.workers import Task
+from faceverify.model.current import calibrated_thresholds
 from faceverify.training.readiness import model_warning
 from faceverify.verification.verdicts import VerdictLog
 
@@ -126,7 +127,7 @@ class VerifyTab(QWidget):
         self.guide.setVisible(not ready)
         for widget in (self.verify_box, self.result_box):
             widget.setVisible(ready)
-        warning = model_warning(self.context.store.calibrated_thresholds()) if ready else None
+        warning = model_warning(calibrated_thresholds(self.context.store)) if ready else None
         self.model_warning.setText(warning or "")
         self.model_warning.setVisible(warning is not None)
         if not ready:

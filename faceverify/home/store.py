@@ -17,7 +17,6 @@ Crops are regular files, never links (see confine.py); hidden files are atomic w
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -31,10 +30,7 @@ import numpy as np
 from faceverify.errors import FaceverifyError, InvalidNameError, UnknownPersonError
 from faceverify.faces.pipeline import encode_png
 from faceverify.files import atomic, confine
-from faceverify.files.digest import content_digest, file_stamp, remember
 from faceverify.home import settings
-from faceverify.model import shipped
-from faceverify.verification.rule import saved_threshold
 
 ROLES = ("anchor", "positive")
 NAME_MAX = 64
@@ -246,45 +242,7 @@ class Store:
         self.ensure()
         return settings.update(self.settings_path, changes)
 
-    # -- model and thresholds ------------------------------------------------------------------------
+    # -- the model's files ------------------------------------------------------------------------
     def has_own_model(self) -> bool:
         """Whether this home has a model of its own (else verification uses the shipped generic model)."""
         return self.model_path.is_file()
-
-    def model_version(self) -> str | None:
-        """The model in use's version: a digest of this home's model file's content (a copied home has the same),
-        else the shipped generic model's; None when there is neither."""
-        if not self.has_own_model():
-            return shipped.version()
-        return content_digest(self.model_path)
-
-    def save_calibration(self, calibration: dict | None) -> None:
-        """Record the current model's calibrated thresholds (None: it has none), replacing the user's choice.
-
-        A new model's scores mean something new, so thresholds chosen for the previous one are dropped.
-        """
-        if calibration is None:
-            self.calibration_path.unlink(missing_ok=True)
-        else:
-            record = calibration | {"model_version": self.model_version(), "model_stamp": file_stamp(self.model_path)}
-            atomic.write_text(self.calibration_path, json.dumps(record, indent=2))
-        self.save_settings(detection_threshold=None, verification_threshold=None)
-
-    def calibrated_thresholds(self) -> dict:
-        """The thresholds calibrated for the model in use, or {} when there are none (or they are stale)."""
-        if not self.has_own_model():
-            return shipped.calibration()
-        try:
-            record = json.loads(self.calibration_path.read_text("utf-8"))
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(record, dict):
-            return {}
-        stamp, version = record.get("model_stamp"), record.get("model_version")
-        if isinstance(stamp, list) and tuple(stamp) == file_stamp(self.model_path) and isinstance(version, str):
-            remember(self.model_path, stamp, version)  # the model it was calibrated for, still unchanged: no hashing
-        return record if version == self.model_version() else {}
-
-    def threshold(self, key: str) -> float:
-        """A threshold: the user's saved choice, else the model's calibrated one, else the seed's default."""
-        return saved_threshold(self.load_settings(), key, self.calibrated_thresholds())

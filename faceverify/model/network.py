@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 # isort: off
 from faceverify.model.tfruntime import tf  # noqa: F401  (loads TensorFlow quietly before Keras does)
@@ -14,9 +13,6 @@ from faceverify.errors import ModelError
 from faceverify.faces.pipeline import CROP_SIZE
 from faceverify.files import atomic
 from faceverify.model.precision import FLOAT32, compute_policy
-
-if TYPE_CHECKING:
-    from faceverify.home.store import Store
 
 INPUT_SHAPE = (CROP_SIZE, CROP_SIZE, 3)
 EMBEDDING_SIZE = 4096
@@ -87,18 +83,6 @@ def save_model(model: keras.Model, path: Path) -> None:
     atomic.remove_stale_temporaries(Path(path))  # 150 MB copies left by a killed save
     with atomic.atomic_path(Path(path)) as tmp:
         model.save(tmp)
-
-
-def load_current(store: Store) -> keras.Model:
-    """The model a home verifies with: its own, else the shipped generic model (ModelError if neither loads)."""
-    if store.has_own_model():
-        return load_model(store.model_path)
-    from faceverify.model import shipped
-
-    if not shipped.available():
-        raise ModelError("No model yet, and the shipped generic model is missing: reinstall faceverify, "
-                         "or enroll a person, import negatives and train")
-    return shipped.load()
 
 
 def load_model(path: Path) -> keras.Model:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from faceverify.home.store import Store
+from faceverify.model.current import save_calibration
 from faceverify.training.pairs import PairData, make_pairs
 from faceverify.verification.metrics import evaluate_scores
 from faceverify.verification.rule import THRESHOLD_SETTINGS, deciding_scores
@@ -26,7 +27,7 @@ def calibrate(store: Store, scorer: Scorer, data: PairData, seed: int) -> dict |
     """Save the validation split's equal-error threshold as the model's detection threshold (None: no pairs)."""
     values, labels = calibration_scores(scorer, data, np.random.default_rng(seed))
     if not (labels.any() and not labels.all()):
-        store.save_calibration(None)
+        save_calibration(store, None)
         return None
     report = evaluate_scores(values, labels)
     calibration = {
@@ -34,7 +35,7 @@ def calibrate(store: Store, scorer: Scorer, data: PairData, seed: int) -> dict |
         "verification_threshold": THRESHOLD_SETTINGS["verification_threshold"],
         "validation": report.to_dict(),
     }
-    store.save_calibration(calibration)
+    save_calibration(store, calibration)
     return calibration
 
 

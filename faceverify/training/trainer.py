@@ -29,7 +29,8 @@ from faceverify.errors import FaceverifyError, ModelError
 from faceverify.files import atomic, locks
 from faceverify.home.store import Store
 from faceverify.model import shipped
-from faceverify.model.network import classifier_of, embedding_of, load_current, make_siamese, save_model, with_policy
+from faceverify.model.current import load_current
+from faceverify.model.network import classifier_of, embedding_of, make_siamese, save_model, with_policy
 from faceverify.model.precision import FLOAT32, compute_policy
 from faceverify.model.scorer import Scorer
 from faceverify.model.tfruntime import tf

@@ -17,7 +17,9 @@ from faceverify.faces.pipeline import Face, encode_png, prepare_file
 from faceverify.home.audit import AuditEntry, AuditLog
 from faceverify.home.store import Store
 from faceverify.liveness.live_challenge import NOT_CHECKED, LivenessResult
+from faceverify.model.current import model_version
 from faceverify.verification.rule import Decision
+from faceverify.verification.thresholds import threshold
 from faceverify.verification.verifier import DamagedModelError, Identification, Verifier
 
 
@@ -111,8 +113,8 @@ class DecisionService:
     def thresholds(self, detection: float | None = None, verification: float | None = None) -> tuple[float, float]:
         """Thresholds given, else the saved settings, else the model's calibrated ones, else (0.5, 0.5)."""
         return (
-            detection if detection is not None else self.store.threshold("detection_threshold"),
-            verification if verification is not None else self.store.threshold("verification_threshold"),
+            detection if detection is not None else threshold(self.store, "detection_threshold"),
+            verification if verification is not None else threshold(self.store, "verification_threshold"),
         )
 
     def run_files(self, paths: Sequence[Path], person: str | None, detection: float,
@@ -172,4 +174,4 @@ class DecisionService:
         self.audit.record(AuditEntry(
             kind="identify" if person is None else "verify", person=person or "unknown", verified=False, share=0.0,
             mean_score=0.0, detection_threshold=detection, verification_threshold=verification,
-            model_version=self.store.model_version() or "", source=self.source, image=image, error=error))
+            model_version=model_version(self.store) or "", source=self.source, image=image, error=error))

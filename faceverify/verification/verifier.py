@@ -21,7 +21,8 @@ import numpy as np
 from faceverify.errors import FaceverifyError, ModelError
 from faceverify.files import atomic
 from faceverify.home.store import Store, read_crops
-from faceverify.model.network import for_inference, load_current
+from faceverify.model.current import load_current, model_version
+from faceverify.model.network import for_inference
 from faceverify.model.scorer import Scorer
 from faceverify.verification.rule import DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
 
@@ -74,12 +75,12 @@ class Verifier:
         model whose version they log. Raises ModelError when there is no usable model.
         """
         with self._lock:
-            current = self.store.model_version()
+            current = model_version(self.store)
             if current is not None and current == self.version:
                 return self.version
             model = load_current(self.store)
-            if self.store.model_version() not in (current, None):  # replaced while loading: load the newer one
-                current = self.store.model_version()
+            if model_version(self.store) not in (current, None):  # replaced while loading: load the newer one
+                current = model_version(self.store)
                 model = load_current(self.store)
             self._scorer = Scorer(for_inference(model))
             self.version, self._galleries = current or "", {}

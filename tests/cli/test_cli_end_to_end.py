@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from faceverify.cli.commands import main
+from faceverify.model.current import save_calibration
 
 PERSON = "Colin_Powell"
 NEGATIVE_PEOPLE = ["Aaron_Eckhart", "Abdullah_Gul", "Adrien_Brody", "Ai_Sugiyama", "Al_Gore", "Alejandro_Toledo",
@@ -107,7 +108,7 @@ def test_evaluate_on_lfw_pairs_files(lfw_dir, tmp_path, capsys):
 
     home = tmp_path / "home"
     save_model(make_siamese(), home / "model" / "siamese.keras")
-    Store(home).save_calibration({"detection_threshold": 0.37, "verification_threshold": 0.5})
+    save_calibration(Store(home), {"detection_threshold": 0.37, "verification_threshold": 0.5})
     data = lfw_dir.parent
     view1 = tmp_path / "pairsDevTest.txt"
     lines = (data / "pairsDevTest.txt").read_text().splitlines()

@@ -11,6 +11,7 @@ from faceverify.errors import FaceverifyError
 from faceverify.gui import jobs
 from faceverify.gui.qt_compat import emit
 from faceverify.home.store import Store
+from faceverify.model.current import save_calibration
 
 
 def _calibration(eer: float) -> dict:
@@ -86,10 +87,10 @@ def test_the_verify_tab_warns_while_the_model_in_use_is_not_usable(open_gui, hom
     store = make_small_store(home)
     store.model_path.parent.mkdir(parents=True, exist_ok=True)
     store.model_path.write_bytes(b"stands for a model: the window only looks at the file")
-    store.save_calibration(_calibration(0.42))
+    save_calibration(store, _calibration(0.42))
     window = open_gui(97)
     tab = window.verify_tab
     assert not tab.model_warning.isHidden() and "wrong about 42% of the time" in tab.model_warning.text()
-    store.save_calibration(_calibration(0.1))
+    save_calibration(store, _calibration(0.1))
     window.context.check_model()
     assert tab.model_warning.isHidden()

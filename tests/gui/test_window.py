@@ -15,6 +15,7 @@ from faceverify.gui import app, qt_compat, screenshots
 from faceverify.gui.qt_compat import emit
 from faceverify.home.audit import AuditEntry, AuditLog
 from faceverify.home.store import Store
+from faceverify.model.current import save_calibration
 
 from .conftest import face_video
 
@@ -118,7 +119,7 @@ def test_a_new_model_brings_its_calibrated_thresholds(open_gui, qtbot, home):
     tab.detection.slider.setValue(700)
     qtbot.waitUntil(lambda: store.load_settings().get("detection_threshold") == 0.7, timeout=WAIT_MS)
     atomic.write_bytes(store.model_path, b"stands for a model: the window only looks at the file")
-    store.save_calibration({"detection_threshold": 0.016, "verification_threshold": 0.5})
+    save_calibration(store, {"detection_threshold": 0.016, "verification_threshold": 0.5})
     window.context.check_model()
     assert tab.detection.value() == 0.016 and "detection_threshold" not in store.load_settings()
     assert tab.detection.value_label.text() == "0.016"

@@ -11,6 +11,8 @@ from conftest import noise_image
 from faceverify.errors import InvalidNameError, UnknownPersonError
 from faceverify.files import atomic
 from faceverify.home.store import Store, default_home, read_crop, validate_name
+from faceverify.model.current import calibrated_thresholds, save_calibration
+from faceverify.verification.thresholds import threshold
 
 
 @pytest.mark.parametrize("name", ["../evil", "a/b", "a\\b", "", "   ", "x" * 300, "..", ".hidden", "a\nb"])
@@ -107,12 +109,12 @@ def test_calibrated_thresholds_belong_to_one_model_file(tmp_path):
     store = Store(tmp_path / "home").ensure()
     store.save_settings(detection_threshold=0.7, camera="0")
     atomic.write_bytes(store.model_path, b"model one")
-    store.save_calibration({"detection_threshold": 0.62, "verification_threshold": 0.5})
-    assert store.threshold("detection_threshold") == 0.62  # the choice made for the old model is dropped
+    save_calibration(store, {"detection_threshold": 0.62, "verification_threshold": 0.5})
+    assert threshold(store, "detection_threshold") == 0.62  # the choice made for the old model is dropped
     assert store.load_settings() == {"camera": "0"}
     store.save_settings(detection_threshold=0.8)
-    assert store.threshold("detection_threshold") == 0.8  # the user's choice wins over the calibration
+    assert threshold(store, "detection_threshold") == 0.8  # the user's choice wins over the calibration
     store.save_settings(detection_threshold=None)
     time.sleep(0.01)
     atomic.write_bytes(store.model_path, b"another model, not calibrated")
-    assert store.calibrated_thresholds() == {} and store.threshold("detection_threshold") == 0.5
+    assert calibrated_thresholds(store) == {} and threshold(store, "detection_threshold") == 0.5

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from conftest import make_small_store
+from faceverify.model.current import model_version
 from faceverify.model.network import embedding_of, load_model
 from faceverify.model.tfruntime import tf
 from faceverify.training.pairs import camera_looks, epoch_batches, load_pair_data
 from faceverify.training.trainer import Trainer, TrainingCancelled, TrainingConfig, pair_loss
+from faceverify.verification.thresholds import threshold
 
 QUICK = dict(epochs=2, steps_per_epoch=1, batch_size=8)
 
@@ -39,9 +41,9 @@ def test_training_saves_model_history_and_reports_progress(tmp_path):
     assert {layer.dtype_policy.name for layer in embedding_of(saved_model).layers} == {"float32"}
     assert not store.checkpoints_dir.exists()
     calibration = json.loads(store.calibration_path.read_text())
-    assert calibration["model_version"] == store.model_version()
+    assert calibration["model_version"] == model_version(store)
     assert calibration["detection_threshold"] == saved["calibration"]["detection_threshold"]
-    assert store.threshold("detection_threshold") == calibration["detection_threshold"]
+    assert threshold(store, "detection_threshold") == calibration["detection_threshold"]
     # the person's 4 validation images and the 6 validation images of other people, each verified as the app does
     assert (calibration["validation"]["n_positive"], calibration["validation"]["n_negative"]) == (4, 6)
 

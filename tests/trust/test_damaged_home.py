@@ -20,7 +20,9 @@ import numpy as np
 import pytest
 
 from faceverify.home.store import Store
+from faceverify.model.current import model_version, save_calibration
 from faceverify.verification.rule import decide
+from faceverify.verification.thresholds import threshold
 from helpers import assert_one_line_error, lfw_images, run_cli, run_script, sha256, snapshot
 
 PERSON = "Colin_Powell"
@@ -61,7 +63,7 @@ def test_a_copied_home_decides_exactly_as_the_original_and_keeps_its_embedding_c
     # a calibrated threshold under which the probe's verdict differs from the default's (0.5)
     threshold = next(t for t in np.unique(np.clip(np.r_[scores - 1e-4, scores + 1e-4], 0, 1))
                      if decide("Ada", scores, t, 0.5, "").verified != decide("Ada", scores, 0.5, 0.5, "").verified)
-    store.save_calibration({"detection_threshold": float(threshold), "verification_threshold": 0.5})
+    save_calibration(store, {"detection_threshold": float(threshold), "verification_threshold": 0.5})
     original = run_script("--home", home, "verify", "Ada", probe, "--json")
     cache = next(store.embeddings_dir.rglob("Ada.npz"))
 
@@ -84,14 +86,14 @@ def test_the_model_is_hashed_once_per_file_not_once_per_process(home, monkeypatc
     from faceverify.files import digest
 
     store = Store(home)
-    store.save_calibration({"detection_threshold": 0.3, "verification_threshold": 0.5})
+    save_calibration(store, {"detection_threshold": 0.3, "verification_threshold": 0.5})
     digest._cache.clear()  # as in a new process
     with monkeypatch.context() as patched:
         patched.setattr(digest.hashlib, "sha256", None)  # any hashing fails
-        assert store.threshold("detection_threshold") == 0.3 and store.model_version() is not None
+        assert threshold(store, "detection_threshold") == 0.3 and model_version(store) is not None
     digest._cache.clear()
     os.utime(store.model_path, ns=(1, 1))  # same content, another time stamp: hashed again, still the same model
-    assert store.threshold("detection_threshold") == 0.3
+    assert threshold(store, "detection_threshold") == 0.3
 
 
 def test_a_home_with_loose_permissions_is_made_owner_only(home, probe, capsys):
