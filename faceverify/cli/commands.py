@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -14,16 +15,21 @@ from faceverify.capture.camera import parse_source
 from faceverify.cli.parser import EXIT_ERROR, EXIT_NOT_VERIFIED, EXIT_OK, build_parser
 from faceverify.cli.terminal import ProgressBar, PromptLine
 from faceverify.errors import FaceverifyError
+from faceverify.home.diagnostics import log_to_home
 from faceverify.home.store import Store, validate_name
 from faceverify.training.config import TrainingConfig
 from faceverify.verification import thresholds
 from faceverify.verification.rule import calibration_text
+
+log = logging.getLogger(__name__)
+EXIT_BUG = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status."""
     args = build_parser().parse_args(argv)
     store = Store(args.home)
+    log_to_home(store.log_path)
     try:
         return COMMANDS[args.command](store, args)
     except FaceverifyError as exc:
@@ -39,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("faceverify: interrupted", file=sys.stderr)
         return EXIT_ERROR
+    except Exception as exc:  # a bug: one line for the user, the traceback in the home's log
+        log.exception("faceverify %s failed", args.command)
+        print(f"faceverify: unexpected error ({type(exc).__name__}); details in {store.log_path}", file=sys.stderr)
+        return EXIT_BUG
 
 
 # -- commands --------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from faceverify.gui import style
 from faceverify.gui.context import AppContext
 from faceverify.gui.main_window import MainWindow
 from faceverify.gui.qt_compat import leak_problem
+from faceverify.home.diagnostics import log_to_home, log_uncaught
 from faceverify.home.store import Store
 from faceverify.model import shipped
 
@@ -42,7 +43,9 @@ def open_window(camera: str | None = None, home: Path | None = None) -> MainWind
     """Create and show the window over ``home`` (default: the usual data folder), reading ``camera``
     (a device index, video file, image pattern or URL; default: the one used last)."""
     application()
-    context = AppContext(Store(home))
+    store = Store(home)
+    log_to_home(store.log_path)
+    context = AppContext(store)
     window = MainWindow(context, parse_source(camera) if camera else context.saved_camera())
     window.show()
     return window
@@ -51,6 +54,7 @@ def open_window(camera: str | None = None, home: Path | None = None) -> MainWind
 def run(camera: str | None = None, home: Path | None = None) -> int:
     """Open the window and run until it is closed; returns the exit status."""
     app = application()
+    log_uncaught()  # an exception in a slot or a thread goes to the home's log; the window stays up
     problem = leak_problem()
     if problem:
         QMessageBox.critical(None, "faceverify", problem)

@@ -6,9 +6,9 @@ connect them to bound methods of QObjects, never to lambdas, so that they always
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -21,6 +21,8 @@ from faceverify.capture.camera import FrameSource
 from faceverify.capture.live import LiveFeed, LiveFrame
 from faceverify.errors import CameraError, FaceverifyError
 from faceverify.gui.qt_compat import emit
+
+log = logging.getLogger(__name__)
 
 HEALTH_INTERVAL_MS = 500  # how often the feed checks whether frames still arrive
 
@@ -74,7 +76,7 @@ class Task(QObject):
         except FaceverifyError as exc:
             emit(self.failed, str(exc))
         except Exception as exc:  # a bug must not take the window down: say so, keep running
-            traceback.print_exc()
+            log.exception("%s failed", self._job.__name__)
             emit(self.failed, f"Unexpected error ({type(exc).__name__}): {exc}")
         else:
             emit(self.succeeded, result)

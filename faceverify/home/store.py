@@ -11,6 +11,7 @@ Layout (everything owner-only: folders 0700, files 0600)::
     HOME/checkpoints/                         training in progress (for --resume)
     HOME/results/                             training history, evaluation reports, ROC plots
     HOME/settings.json, HOME/audit.sqlite, HOME/.lock (the writer lock, see locks.py)
+    HOME/logs/faceverify.log                  diagnostics (rotated; no face data), see diagnostics.py
 
 Crops are regular files, never links (see confine.py); hidden files are atomic writes in progress.
 """
@@ -124,6 +125,10 @@ class Store:
     @property
     def results_dir(self) -> Path:
         return confine.inside(self.root, "results")
+
+    @property
+    def log_path(self) -> Path:
+        return confine.inside(self.root, "logs", "faceverify.log")
 
     @property
     def settings_path(self) -> Path:

@@ -7,6 +7,7 @@ out while TensorFlow loads and finds its devices; anything else it prints is pas
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sys
@@ -40,7 +41,7 @@ def _filtered_stderr() -> Iterator[None]:
             capture.seek(0)
             for line in capture.read().decode("utf-8", "replace").splitlines():
                 if line.strip() and not _NOISE.search(line):
-                    print(line, file=sys.stderr)
+                    logging.getLogger(__name__).warning("TensorFlow: %s", line)
 
 
 with _filtered_stderr():
