@@ -17,7 +17,7 @@ from faceverify.errors import FaceverifyError
 from faceverify.home.store import Store, validate_name
 from faceverify.training.config import TrainingConfig
 from faceverify.verification import thresholds
-from faceverify.verification.rule import calibration_text
+from faceverify.verification.rule import CUSTOM_LEVEL, calibration_text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,12 +76,35 @@ def _people(store: Store, args: argparse.Namespace) -> int:
         print(f"removed {validate_name(args.name)}: images, cached embeddings and logged attempts")
         return EXIT_OK
     people = store.people()
+    levels = _level_thresholds(store, people)
     for person in people:
-        print(f"{person.name}\t{person.anchors} anchors\t{person.positives} positives")
+        print(f"{person.name}\t{person.anchors} anchors\t{person.positives} positives{levels.get(person.name, '')}")
     if not people:
         print("nobody enrolled yet: faceverify enroll NAME --from PATH")
     print(f"{store.negative_count()} negative images", file=sys.stderr)
     return EXIT_OK
+
+
+def _level_thresholds(store: Store, people: list) -> dict[str, str]:
+    """Each person's threshold at the saved security level, with its warning, as a column; {} at custom."""
+    from faceverify.verification.levels import chosen_level, level_named
+
+    level = level_named(chosen_level(store.load_settings()))
+    if level is None or not people:
+        return {}
+    from faceverify.verification.verifier import Verifier
+
+    verifier, columns = Verifier(store), {}
+    verification = thresholds.threshold(store, "verification_threshold")
+    for person in people:
+        try:
+            found = verifier.level_threshold(person.name, level, verification)
+        except FaceverifyError as exc:
+            columns[person.name] = f"\t{level.title}: {exc}"
+            continue
+        warning = found.warning()
+        columns[person.name] = f"\t{level.title}: {found.describe()}" + (f"\n  warning: {warning}" if warning else "")
+    return columns
 
 
 def _transfer(store: Store, args: argparse.Namespace) -> int:
@@ -195,9 +218,12 @@ def _decide(store: Store, args: argparse.Namespace, identify: bool) -> int:
         store.require_person(person)
     from faceverify.verification.decisions import DecisionService
 
+    if args.level not in (None, CUSTOM_LEVEL) and args.detection_threshold is not None:
+        raise FaceverifyError(f"{args.command}: --level {args.level} sets each person's detection threshold: "
+                              "give --level or --detection-threshold, not both")
     service = DecisionService(store, source="cli")
     try:
-        thresholds = service.thresholds(args.detection_threshold, args.verification_threshold)
+        thresholds = service.thresholds(args.detection_threshold, args.verification_threshold, args.level)
         if args.camera is not None:
             from faceverify.liveness.live_challenge import LivenessSettings
             from faceverify.verification.live_verify import decide_camera
@@ -261,6 +287,19 @@ def _liveness(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _level(store: Store, args: argparse.Namespace) -> int:
+    from faceverify.verification.levels import LEVELS, chosen_level
+
+    if args.name is not None:
+        store.ensure().save_settings(security_level=args.name)
+    chosen = chosen_level(store.load_settings())
+    for level in LEVELS.values():
+        print(f"{'*' if level.name == chosen else ' '} {level.describe()}, each person's threshold set for it")
+    custom = "detection and verification thresholds as set by hand (--detection-threshold, the app's Advanced box)"
+    print(f"{'*' if chosen == CUSTOM_LEVEL else ' '} Custom: {custom}")
+    return EXIT_OK
+
+
 def _bench(store: Store, args: argparse.Namespace) -> int:
     from faceverify.evaluation.bench import run_benchmark
 
@@ -276,5 +315,6 @@ def _gui(store: Store, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
     "enroll": _enroll, "import-lfw": _import_lfw, "people": _people, "train": _train, "evaluate": _evaluate,
-    "verify": _verify, "identify": _identify, "log": _log, "liveness": _liveness, "bench": _bench, "gui": _gui,
+    "verify": _verify, "identify": _identify, "log": _log, "liveness": _liveness, "level": _level, "bench": _bench,
+    "gui": _gui,
 }

@@ -8,6 +8,7 @@ from pathlib import Path
 from faceverify import __version__
 from faceverify.liveness.live_challenge import PROMPT_RANGE, SECONDS_RANGE
 from faceverify.training.config import TrainingConfig
+from faceverify.verification.levels import LEVEL_NAMES, LEVELS
 from faceverify.verification.live_verify import BURST_FRAMES
 
 EXIT_OK, EXIT_NOT_VERIFIED, EXIT_ERROR = 0, 1, 2
@@ -163,9 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
                              help=f"frames with a face in the --camera burst (default {BURST_FRAMES})")
         command.add_argument("--no-liveness", dest="liveness", action="store_false",
                              help="with --camera: skip the liveness check (head turns), so a photo can pass")
-        command.add_argument("--detection-threshold", type=_threshold)
+        command.add_argument("--level", choices=LEVEL_NAMES,
+                             help="security level for this decision (default: the saved one, see `faceverify level`)")
+        command.add_argument("--detection-threshold", type=_threshold, help="a fixed detection threshold (custom)")
         command.add_argument("--verification-threshold", type=_threshold)
         command.add_argument("--json", action="store_true", help="print the results as JSON")
+
+    level = commands.add_parser("level", help="show or choose the security level: how many strangers may pass")
+    level.add_argument("name", nargs="?", choices=LEVEL_NAMES, metavar="LEVEL",
+                       help="; ".join(lvl.describe() for lvl in LEVELS.values())
+                       + "; custom: the detection and verification thresholds as set by hand")
 
     log = commands.add_parser("log", help="recent verifications and identifications")
     log.add_argument("--limit", type=_positive_int, default=20)
