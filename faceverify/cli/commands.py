@@ -142,14 +142,17 @@ def _train(store: Store, args: argparse.Namespace) -> int:
                                     steps_per_epoch=args.steps_per_epoch, fine_tune=args.fine_tune,
                                     from_scratch=args.from_scratch,
                                     augment=args.augment, hard_negatives=args.hard_negatives,
-                                    match_camera=args.match_camera, strategy=args.strategy, minutes=args.minutes)
+                                    match_camera=args.match_camera, strategy=args.strategy, minutes=args.minutes,
+                                    replace_if_worse=args.replace_if_worse)
             trainer = Trainer(store.ensure(), config, on_progress=show)
         result = trainer.run()
     final = result.history[-1]
+    saved = f"model saved to {store.model_path}" if result.replaced else "new model not saved: the model in use stays"
     print(f"trained {len(result.history)} epochs at {result.pairs_per_second:.1f} pairs/s: "
           f"val loss {final.val_loss:.3f}, precision {final.val_precision:.3f}, recall {final.val_recall:.3f}, "
-          f"accuracy {final.val_accuracy:.3f}; model saved to {store.model_path}"
-          f"{calibration_text(result.calibration)}")
+          f"accuracy {final.val_accuracy:.3f}; {saved}{calibration_text(result.calibration)}")
+    if result.comparison:
+        print(result.comparison.describe())
     return EXIT_OK
 
 
@@ -193,7 +196,7 @@ def _person_protocol(args: argparse.Namespace) -> tuple:
     protocol = PersonProtocol(args.lfw, people, args.persons, camera=CameraLook() if args.camera_look else None,
                               training=TrainingConfig(match_camera=args.match_camera, from_scratch=args.from_scratch,
                                                       hard_negatives=args.hard_negatives),
-                              pretrained=args.pretrained, one_shot=args.one_shot)
+                              pretrained=args.pretrained, one_shot=args.one_shot, impostor_images=args.impostor_images)
     report, scores, labels = protocol.run(args.work, say=lambda text: print(text, file=sys.stderr, flush=True))
     name = ("person_protocol" + ("_one_shot" if args.one_shot else "_scratch" if args.from_scratch else "")
             + ("_camera" if args.camera_look else "") + ("" if args.match_camera else "_unmatched"))

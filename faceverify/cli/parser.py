@@ -123,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="do not give negatives the enrolled camera's look (for comparison only)")
     train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
                        default=TrainingConfig.strategy)
+    train.add_argument("--replace-if-worse", action="store_true",
+                       help="use the new model even when it does not beat the model in use on held-out images")
     train.add_argument("--resume", action="store_true", help="continue an interrupted training")
 
     evaluate = commands.add_parser("evaluate", help="accuracy, ROC AUC and EER on the validation split or LFW pairs")
@@ -136,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--people", type=Path, help="people file of the protocol (default: peopleDevTrain.txt "
                           "beside the lfw/ folder)")
     evaluate.add_argument("--persons", type=_positive_int, default=3, help="people enrolled one after another")
+    evaluate.add_argument("--impostor-images", type=_positive_int, default=1,
+                          help="person protocol: images of each of the 300 impostor people verified (default 1)")
     evaluate.add_argument("--camera-look", action="store_true",
                           help="show the enrolled person and every probe through one simulated camera")
     _add_hard_negatives(evaluate)
