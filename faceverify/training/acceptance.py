@@ -2,9 +2,10 @@
 
 Both models verify the same held-out probes as the app would (:func:`calibration.calibration_scores`: each enrolled
 person's validation images, and validation images of other people, against the person's training positives). The new
-model is kept when it ranks them better (a higher ROC AUC of the deciding scores); with fewer than MIN_HELD_OUT held-out
-images of the enrolled people nothing can be judged, and the model in use stays. The figures are given with their
-uncertainty (95% Wilson intervals), never as a bare "wrong 0% of the time" from a handful of images.
+model is kept when it ranks them better (a higher ROC AUC of the deciding scores), or when there is no model in use;
+with fewer than MIN_HELD_OUT held-out images of the enrolled people nothing can be judged, and the model in use stays.
+The figures are given with their uncertainty (95% Wilson intervals), never as a bare "wrong 0% of the time" from a
+handful of images.
 """
 from __future__ import annotations
 
@@ -45,8 +46,10 @@ class Comparison:
     def describe(self) -> str:
         """What the operator is told, in plain words."""
         if self.genuine < MIN_HELD_OUT:
-            return (f"Too few images to judge: only {self.genuine} of the person's images were kept aside to test the "
-                    f"new model ({MIN_HELD_OUT} needed). The model in use stays: enroll more images and train again.")
+            judged = (f"Too few images to judge: only {self.genuine} of the person's images were kept aside to test "
+                      f"the new model ({MIN_HELD_OUT} needed), so enroll more.")
+            stays = "It is in use: there was no model before it." if self.kept else "The model in use stays."
+            return f"{judged} {stays}"
         figures = (f"wrong on {rate_with_interval(self.genuine_errors, self.genuine)} of the person's held-out images "
                    f"and {rate_with_interval(self.impostor_errors, self.impostors)} of other people's faces")
         if self.auc_before is None:
@@ -65,8 +68,8 @@ def compare(before: Scorer | None, after: Scorer, data: PairData, seed: int) -> 
     """Judge ``after`` against ``before`` (the model in use; None when there is none) on the held-out probes."""
     values, labels = calibration_scores(after, data, np.random.default_rng(seed))
     genuine, impostors = int(labels.sum()), int((~labels).sum())
-    if genuine < MIN_HELD_OUT or impostors == 0:
-        return Comparison(False, genuine, impostors, None, float("nan"), 0, 0)
+    if genuine < MIN_HELD_OUT or impostors == 0:  # nothing to judge by: only a model where there was none is kept
+        return Comparison(before is None, genuine, impostors, None, float("nan"), 0, 0)
     report = evaluate_scores(values, labels)
     accepted = values > report.eer_threshold
     errors = int(np.sum(~accepted[labels])), int(np.sum(accepted[~labels]))

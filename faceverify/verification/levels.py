@@ -24,6 +24,10 @@ MOST_REJECTED = 0.5  # a threshold that rejects more than this share of the pers
 Head = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
+class NoCohortError(FaceverifyError):
+    """The model in use has no cohort of unseen faces: no level can be kept with it."""
+
+
 @dataclass(frozen=True)
 class Level:
     """A named false-accept rate."""
@@ -114,8 +118,8 @@ def person_threshold(person: str, level: Level, verification: float, head: Head,
                      cohort: np.ndarray, anchors: np.ndarray) -> PersonThreshold:
     """The person's threshold at ``level`` from the cohort's deciding scores against their gallery."""
     if len(cohort) == 0:
-        raise FaceverifyError("The model in use has no cohort of unseen faces to set a security level with: "
-                              "choose the custom level (thresholds by hand), or train again")
+        raise NoCohortError("The model in use has no cohort of unseen faces to set a security level with (its "
+                            "calibrated threshold decides): import negatives and train again, or choose custom")
     scores = np.stack([head(g, cohort) for g in gallery], axis=1)  # (cohort, gallery), one gallery image at a time
     deciding = deciding_scores(scores, verification)
     threshold = cohort_threshold(deciding, level.far)

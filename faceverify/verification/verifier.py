@@ -25,8 +25,9 @@ from faceverify.model.current import load_current, model_version
 from faceverify.model.network import for_inference
 from faceverify.model.scorer import Scorer
 from faceverify.verification.cohort import cohort_embeddings
-from faceverify.verification.levels import Level, PersonThreshold, person_threshold
+from faceverify.verification.levels import Level, NoCohortError, PersonThreshold, person_threshold
 from faceverify.verification.rule import CUSTOM_LEVEL, DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
+from faceverify.verification.thresholds import threshold
 
 RACY_NS = 2_000_000_000  # a folder changed this recently may change again within its timestamps' granularity
 
@@ -180,10 +181,14 @@ class Verifier:
             return self._levels[key]
 
     def _detection(self, name: str, detection: float | Level, verification: float) -> tuple[float, str]:
-        """A fixed detection threshold, or the person's at a level; with the level's name (custom for a fixed one)."""
-        if isinstance(detection, Level):
+        """A fixed detection threshold, or the person's at a level; with the level's name (custom for a fixed one).
+        A model without a cohort cannot keep a level: it decides at its calibrated threshold, logged as custom."""
+        if not isinstance(detection, Level):
+            return detection, CUSTOM_LEVEL
+        try:
             return self.level_threshold(name, detection, verification).threshold, detection.name
-        return detection, CUSTOM_LEVEL
+        except NoCohortError:
+            return threshold(self.store, "detection_threshold"), CUSTOM_LEVEL
 
     # -- decisions ------------------------------------------------------------------------------------
     def scores(self, name: str, probes: np.ndarray) -> np.ndarray:
