@@ -63,12 +63,13 @@ def test_enroll_import_train_verify_identify(lfw_dir, lfw_tgz, tmp_path, capsys)
     code, out, err = run(capsys, "--home", home, "people")
     assert code == 0 and f"{PERSON}\t10 anchors\t10 positives" in out and f"{count} negative images" in err
 
-    code, out, _ = run(capsys, "--home", home, "train", "--epochs", "1", "--steps-per-epoch", "2")
-    assert code == 0 and "trained 1 epochs" in out
+    code, out, _ = run(capsys, "--home", home, "train", "--epochs", "1", "--steps-per-epoch", "2",
+                       "--replace-if-worse")  # the flow, not the model's worth: two steps do not beat the shipped one
+    assert code == 0 and "trained 1 epochs" in out and "model saved to" in out
     assert (home / "model" / "siamese.keras").is_file()
 
     calibrated = json.loads((home / "model" / "calibration.json").read_text())["detection_threshold"]
-    code, out, _ = run(capsys, "--home", home, "verify", PERSON, held_back, stranger, "--json")
+    code, out, _ = run(capsys, "--home", home, "verify", PERSON, held_back, stranger, "--level", "custom", "--json")
     results = json.loads(out)
     assert [r["image"] for r in results] == [str(held_back), str(stranger)]
     for r in results:
