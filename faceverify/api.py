@@ -25,6 +25,7 @@ from faceverify.faces.pipeline import prepare, prepare_file
 from faceverify.home.store import Store, validate_name
 from faceverify.liveness.challenge import ChallengeStatus
 from faceverify.liveness.live_challenge import LivenessSettings
+from faceverify.verification.levels import chosen_level, level_named
 from faceverify.verification.live_verify import BURST_FRAMES, LiveOutcome, decide_camera
 
 if TYPE_CHECKING:
@@ -55,22 +56,33 @@ class Faceverify:
         return remove_person(self.store, name, self._service.audit if self._service else None)
 
     # -- decisions ----------------------------------------------------------------------------------------------
-    def verify(self, name: str, image: Image, *, detection_threshold: float | None = None,
+    @property
+    def level(self) -> str:
+        """The saved security level ('standard', 'high', ... or 'custom'); set it to save another."""
+        return chosen_level(self.store.load_settings())
+
+    @level.setter
+    def level(self, name: str) -> None:
+        level_named(name)  # FaceverifyError for an unknown level
+        self.store.ensure().save_settings(security_level=name)
+
+    def verify(self, name: str, image: Image, *, level: str | None = None, detection_threshold: float | None = None,
                verification_threshold: float | None = None) -> Outcome:
-        """Is the face in ``image`` (a file or an RGB frame) the enrolled person ``name``? Logged."""
-        return self.verify_frames(name, [image], detection_threshold=detection_threshold,
+        """Is the face in ``image`` (a file or an RGB frame) the enrolled person ``name``? Logged. At ``level``
+        (default: the saved one), or at a fixed ``detection_threshold``."""
+        return self.verify_frames(name, [image], level=level, detection_threshold=detection_threshold,
                                   verification_threshold=verification_threshold)
 
-    def verify_frames(self, name: str, frames: Sequence[Image], *, detection_threshold: float | None = None,
-                      verification_threshold: float | None = None) -> Outcome:
+    def verify_frames(self, name: str, frames: Sequence[Image], *, level: str | None = None,
+                      detection_threshold: float | None = None, verification_threshold: float | None = None) -> Outcome:
         """One decision on a burst of frames (RGB uint8 arrays, or files), every frame against every positive."""
-        return self._decide(validate_name(name), frames, detection_threshold, verification_threshold)
+        return self._decide(validate_name(name), frames, detection_threshold, verification_threshold, level)
 
-    def identify(self, image: Image | Sequence[Image], *, detection_threshold: float | None = None,
-                 verification_threshold: float | None = None) -> Outcome:
+    def identify(self, image: Image | Sequence[Image], *, level: str | None = None,
+                 detection_threshold: float | None = None, verification_threshold: float | None = None) -> Outcome:
         """Who is this? The enrolled person whose share passes best (``outcome.person``, or 'unknown'). Logged."""
         frames = image if isinstance(image, (list, tuple)) else [image]
-        return self._decide(None, frames, detection_threshold, verification_threshold)
+        return self._decide(None, frames, detection_threshold, verification_threshold, level)
 
     def verify_camera(self, name: str, source: int | str, *, frames: int = BURST_FRAMES, liveness: bool | None = None,
                       on_status: Callable[[ChallengeStatus], None] | None = None) -> LiveOutcome:
@@ -100,7 +112,7 @@ class Faceverify:
         self.close()
 
     def _decide(self, person: str | None, frames: Sequence[Image], detection: float | None,
-                verification: float | None) -> Outcome:
+                verification: float | None, level: str | None) -> Outcome:
         if person is not None:
             self.store.require_person(person)
         if not len(frames):
@@ -109,7 +121,7 @@ class Faceverify:
                  for f in frames]
         service = self._decisions()
         label = str(frames[0]) if isinstance(frames[0], (str, os.PathLike)) else f"{len(frames)} frames (api)"
-        return service.decide(faces, label, person, *service.thresholds(detection, verification))
+        return service.decide(faces, label, person, *service.thresholds(detection, verification, level))
 
     def _decisions(self) -> DecisionService:
         with self._lock:

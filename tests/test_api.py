@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import faceverify
-from faceverify.errors import ImageError, UnknownPersonError
+from faceverify.errors import FaceverifyError, ImageError, UnknownPersonError
 from faceverify.faces.pipeline import prepare_file, read_image
 from faceverify.home.audit import AuditLog
 from faceverify.model.network import save_model
@@ -78,3 +78,25 @@ def test_frames_identify_and_remove(lfw_dir, tmp_path):
         assert fv.people() == []
     with AuditLog(home / "audit.sqlite") as log:
         assert [(e.person, e.source) for e in log.recent(10)] == [("unknown", "cli")]
+
+
+def test_the_security_level_round_trips_through_the_api(lfw_dir, tmp_path):
+    """The level is a setting of the home (saved, read back by another opening) and a per-call choice; each decision
+    says which level set its threshold. The shipped model and its cohort decide."""
+    home = tmp_path / "home"
+    stranger = sorted((lfw_dir / STRANGER).glob("*.jpg"))[0]
+    with faceverify.open(home) as fv:
+        fv.enroll(PERSON, sorted((lfw_dir / PERSON).glob("*.jpg"))[:8])
+        assert fv.level == "standard"
+        fv.level = "high"
+        assert faceverify.open(home).level == "high"
+        with pytest.raises(FaceverifyError, match="Unknown security level"):
+            fv.level = "paranoid"
+        high = fv.verify(PERSON, stranger)
+        standard = fv.verify(PERSON, stranger, level="standard")
+        custom = fv.verify(PERSON, stranger, detection_threshold=0.3)
+    assert (high.decision.level, standard.decision.level, custom.decision.level) == ("high", "standard", "custom")
+    assert high.decision.detection_threshold > standard.decision.detection_threshold
+    assert custom.decision.detection_threshold == 0.3 and high.to_json()["level"] == "high"
+    with AuditLog(home / "audit.sqlite") as log:
+        assert [e.level for e in log.recent(3)] == ["custom", "standard", "high"]

@@ -19,7 +19,7 @@ from faceverify.home.diagnostics import log_to_home
 from faceverify.home.store import Store, validate_name
 from faceverify.training.config import TrainingConfig
 from faceverify.verification import thresholds
-from faceverify.verification.rule import calibration_text
+from faceverify.verification.rule import CUSTOM_LEVEL, calibration_text
 
 log = logging.getLogger(__name__)
 EXIT_BUG = 1
@@ -86,12 +86,35 @@ def _people(store: Store, args: argparse.Namespace) -> int:
         print(f"removed {validate_name(args.name)}: images, cached embeddings and logged attempts")
         return EXIT_OK
     people = store.people()
+    levels = _level_thresholds(store, people)
     for person in people:
-        print(f"{person.name}\t{person.anchors} anchors\t{person.positives} positives")
+        print(f"{person.name}\t{person.anchors} anchors\t{person.positives} positives{levels.get(person.name, '')}")
     if not people:
         print("nobody enrolled yet: faceverify enroll NAME --from PATH")
     print(f"{store.negative_count()} negative images", file=sys.stderr)
     return EXIT_OK
+
+
+def _level_thresholds(store: Store, people: list) -> dict[str, str]:
+    """Each person's threshold at the saved security level, with its warning, as a column; {} at custom."""
+    from faceverify.verification.levels import chosen_level, level_named
+
+    level = level_named(chosen_level(store.load_settings()))
+    if level is None or not people:
+        return {}
+    from faceverify.verification.verifier import Verifier
+
+    verifier, columns = Verifier(store), {}
+    verification = thresholds.threshold(store, "verification_threshold")
+    for person in people:
+        try:
+            found = verifier.level_threshold(person.name, level, verification)
+        except FaceverifyError as exc:
+            columns[person.name] = f"\t{level.title}: {exc}"
+            continue
+        warning = found.warning()
+        columns[person.name] = f"\t{level.title}: {found.describe()}" + (f"\n  warning: {warning}" if warning else "")
+    return columns
 
 
 def _transfer(store: Store, args: argparse.Namespace) -> int:
@@ -129,14 +152,17 @@ def _train(store: Store, args: argparse.Namespace) -> int:
                                     steps_per_epoch=args.steps_per_epoch, fine_tune=args.fine_tune,
                                     from_scratch=args.from_scratch,
                                     augment=args.augment, hard_negatives=args.hard_negatives,
-                                    match_camera=args.match_camera, strategy=args.strategy, minutes=args.minutes)
+                                    match_camera=args.match_camera, strategy=args.strategy, minutes=args.minutes,
+                                    replace_if_worse=args.replace_if_worse)
             trainer = Trainer(store.ensure(), config, on_progress=show)
         result = trainer.run()
     final = result.history[-1]
+    saved = f"model saved to {store.model_path}" if result.replaced else "new model not saved: the model in use stays"
     print(f"trained {len(result.history)} epochs at {result.pairs_per_second:.1f} pairs/s: "
           f"val loss {final.val_loss:.3f}, precision {final.val_precision:.3f}, recall {final.val_recall:.3f}, "
-          f"accuracy {final.val_accuracy:.3f}; model saved to {store.model_path}"
-          f"{calibration_text(result.calibration)}")
+          f"accuracy {final.val_accuracy:.3f}; {saved}{calibration_text(result.calibration)}")
+    if result.comparison:
+        print(result.comparison.describe())
     return EXIT_OK
 
 
@@ -180,7 +206,7 @@ def _person_protocol(args: argparse.Namespace) -> tuple:
     protocol = PersonProtocol(args.lfw, people, args.persons, camera=CameraLook() if args.camera_look else None,
                               training=TrainingConfig(match_camera=args.match_camera, from_scratch=args.from_scratch,
                                                       hard_negatives=args.hard_negatives),
-                              pretrained=args.pretrained, one_shot=args.one_shot)
+                              pretrained=args.pretrained, one_shot=args.one_shot, impostor_images=args.impostor_images)
     report, scores, labels = protocol.run(args.work, say=lambda text: print(text, file=sys.stderr, flush=True))
     name = ("person_protocol" + ("_one_shot" if args.one_shot else "_scratch" if args.from_scratch else "")
             + ("_camera" if args.camera_look else "") + ("" if args.match_camera else "_unmatched"))
@@ -205,9 +231,12 @@ def _decide(store: Store, args: argparse.Namespace, identify: bool) -> int:
         store.require_person(person)
     from faceverify.verification.decisions import DecisionService
 
+    if args.level not in (None, CUSTOM_LEVEL) and args.detection_threshold is not None:
+        raise FaceverifyError(f"{args.command}: --level {args.level} sets each person's detection threshold: "
+                              "give --level or --detection-threshold, not both")
     service = DecisionService(store, source="cli")
     try:
-        thresholds = service.thresholds(args.detection_threshold, args.verification_threshold)
+        thresholds = service.thresholds(args.detection_threshold, args.verification_threshold, args.level)
         if args.camera is not None:
             from faceverify.liveness.live_challenge import LivenessSettings
             from faceverify.verification.live_verify import decide_camera
@@ -271,6 +300,19 @@ def _liveness(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _level(store: Store, args: argparse.Namespace) -> int:
+    from faceverify.verification.levels import LEVELS, chosen_level
+
+    if args.name is not None:
+        store.ensure().save_settings(security_level=args.name)
+    chosen = chosen_level(store.load_settings())
+    for level in LEVELS.values():
+        print(f"{'*' if level.name == chosen else ' '} {level.describe()}, each person's threshold set for it")
+    custom = "detection and verification thresholds as set by hand (--detection-threshold, the app's Advanced box)"
+    print(f"{'*' if chosen == CUSTOM_LEVEL else ' '} Custom: {custom}")
+    return EXIT_OK
+
+
 def _bench(store: Store, args: argparse.Namespace) -> int:
     from faceverify.evaluation.bench import run_benchmark
 
@@ -286,5 +328,6 @@ def _gui(store: Store, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
     "enroll": _enroll, "import-lfw": _import_lfw, "people": _people, "train": _train, "evaluate": _evaluate,
-    "verify": _verify, "identify": _identify, "log": _log, "liveness": _liveness, "bench": _bench, "gui": _gui,
+    "verify": _verify, "identify": _identify, "log": _log, "liveness": _liveness, "level": _level, "bench": _bench,
+    "gui": _gui,
 }

@@ -8,6 +8,7 @@ from pathlib import Path
 from faceverify import __version__
 from faceverify.liveness.live_challenge import PROMPT_RANGE, SECONDS_RANGE
 from faceverify.training.config import TrainingConfig
+from faceverify.verification.levels import LEVEL_NAMES, LEVELS
 from faceverify.verification.live_verify import BURST_FRAMES
 
 EXIT_OK, EXIT_NOT_VERIFIED, EXIT_ERROR = 0, 1, 2
@@ -122,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="do not give negatives the enrolled camera's look (for comparison only)")
     train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
                        default=TrainingConfig.strategy)
+    train.add_argument("--replace-if-worse", action="store_true",
+                       help="use the new model even when it does not beat the model in use on held-out images")
     train.add_argument("--resume", action="store_true", help="continue an interrupted training")
 
     evaluate = commands.add_parser("evaluate", help="accuracy, ROC AUC and EER on the validation split or LFW pairs")
@@ -135,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--people", type=Path, help="people file of the protocol (default: peopleDevTrain.txt "
                           "beside the lfw/ folder)")
     evaluate.add_argument("--persons", type=_positive_int, default=3, help="people enrolled one after another")
+    evaluate.add_argument("--impostor-images", type=_positive_int, default=1,
+                          help="person protocol: images of each of the 300 impostor people verified (default 1)")
     evaluate.add_argument("--camera-look", action="store_true",
                           help="show the enrolled person and every probe through one simulated camera")
     _add_hard_negatives(evaluate)
@@ -163,9 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
                              help=f"frames with a face in the --camera burst (default {BURST_FRAMES})")
         command.add_argument("--no-liveness", dest="liveness", action="store_false",
                              help="with --camera: skip the liveness check (head turns), so a photo can pass")
-        command.add_argument("--detection-threshold", type=_threshold)
+        command.add_argument("--level", choices=LEVEL_NAMES,
+                             help="security level for this decision (default: the saved one, see `faceverify level`)")
+        command.add_argument("--detection-threshold", type=_threshold, help="a fixed detection threshold (custom)")
         command.add_argument("--verification-threshold", type=_threshold)
         command.add_argument("--json", action="store_true", help="print the results as JSON")
+
+    level = commands.add_parser("level", help="show or choose the security level: how many strangers may pass")
+    level.add_argument("name", nargs="?", choices=LEVEL_NAMES, metavar="LEVEL",
+                       help="; ".join(lvl.describe() for lvl in LEVELS.values())
+                       + "; custom: the detection and verification thresholds as set by hand")
 
     log = commands.add_parser("log", help="recent verifications and identifications")
     log.add_argument("--limit", type=_positive_int, default=20)

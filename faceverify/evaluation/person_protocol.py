@@ -36,6 +36,7 @@ from faceverify.training.config import TrainingConfig
 from faceverify.training.look import CameraLook
 from faceverify.training.pairs import split_keys
 from faceverify.training.trainer import Trainer
+from faceverify.verification.levels import LEVELS
 from faceverify.verification.metrics import evaluate_scores
 from faceverify.verification.rule import THRESHOLD_SETTINGS, deciding_scores
 from faceverify.verification.thresholds import threshold
@@ -65,6 +66,8 @@ class Trial:
     roc_auc: float  # over each probe's deciding score (rule.deciding_scores)
     eer: float
     validation_eer: float  # what the training's calibration saw on its validation split
+    model_replaced: bool  # False: the training's model did not beat the shipped one and was not kept
+    levels: dict  # per security level: the person's threshold, the cohort's and the probes' FAR, FRR
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,8 @@ class PersonProtocol:
     seed: int = 0
     camera: CameraLook | None = None
     training: TrainingConfig = field(default_factory=TrainingConfig)
-    impostors: int = 300  # impostor probes per person: one image each of that many people
+    impostors: int = 300  # impostor people per person
+    impostor_images: int = 1  # images of each impostor person verified (at most)
     negative_people: int | None = None  # None: every negatives' person (a few for quick checks)
     pretrained: Path | None = None  # a generic model each first model is fine-tuned from (default: the shipped one)
     one_shot: bool = False  # no training: verify with the shipped model and its thresholds
@@ -141,11 +145,10 @@ class PersonProtocol:
             atomic.make_private_dir(store.model_path.parent)
             shutil.copyfile(self.pretrained, store.model_path)
         started = time.monotonic()
-        if not self.one_shot:
-            Trainer(store, self._recipe()).run()
+        replaced = self.one_shot or Trainer(store, self._recipe()).run().replaced
         seconds = time.monotonic() - started
 
-        impostor_files = [files[0] for files in map(self._images, impostors) if files]
+        impostor_files = [f for files in map(self._images, impostors) for f in files[: self.impostor_images]]
         probes = np.concatenate([self._crops(genuine, salt=2), self._crops(impostor_files, salt=3)])
         labels = np.r_[np.ones(len(genuine)), np.zeros(len(impostor_files))]
         verifier = Verifier(store)
@@ -160,9 +163,15 @@ class PersonProtocol:
         report = evaluate_scores(deciding, labels)
         seed_thresholds = THRESHOLD_SETTINGS["detection_threshold"], THRESHOLD_SETTINGS["verification_threshold"]
         validation_eer = calibrated_thresholds(store).get("validation", {}).get("eer", float("nan"))
+        levels = {}
+        for level in LEVELS.values():
+            found = verifier.level_threshold(name, level, verification)
+            levels[level.name] = {"threshold": found.threshold, "cohort_far": found.cohort_far,
+                                  "own_frr": found.own_frr, **dict(zip(("far", "frr"),
+                                                                       errors(found.threshold, verification)))}
         trial = Trial(name, len(genuine), len(impostor_files), round(seconds, 1), detection, verification,
                       *errors(detection, verification), *errors(*seed_thresholds), report.roc_auc, report.eer,
-                      validation_eer)
+                      validation_eer, replaced, levels)
         shutil.rmtree(home, ignore_errors=True)
         return trial, deciding, labels
 
@@ -174,6 +183,8 @@ class PersonProtocol:
         summary = {key: float(np.mean([getattr(t, key) for t in trials]))
                    for key in ("far", "frr", "far_seed_thresholds", "frr_seed_thresholds", "roc_auc", "eer",
                                "validation_eer", "training_seconds")}
+        summary["levels"] = {level: {key: float(np.mean([t.levels[level][key] for t in trials]))
+                                     for key in ("far", "frr", "cohort_far")} for level in LEVELS}
         camera = asdict(self.camera) if self.camera else None
         return {"protocol": "person-specific" + (", one-shot" if self.one_shot else "")
                 + (", same camera" if self.camera else ""), "camera": camera,

@@ -30,6 +30,7 @@ class AppContext(QObject):
     negatives_changed = Signal()
     model_changed = Signal()
     audit_changed = Signal()
+    level_changed = Signal()  # the security level was chosen
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)

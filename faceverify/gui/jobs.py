@@ -25,6 +25,7 @@ from faceverify.home.store import ROLES, Store, read_crop, validate_name
 from faceverify.liveness.live_challenge import NOT_CHECKED, LivenessResult, LivenessSettings
 from faceverify.model import shipped
 from faceverify.training.config import TrainingConfig, TrainingResult
+from faceverify.verification.levels import Level, PersonThreshold, chosen_level, level_named
 from faceverify.verification.live_verify import BURST_FRAMES as BURST_FRAMES  # the Verify tab names it
 from faceverify.verification.live_verify import decide_live
 from faceverify.verification.verdicts import VerdictLog
@@ -68,7 +69,8 @@ def load_model(task: Task, context: AppContext) -> None:
     context.decisions()
 
 
-def verify_burst(task: Task, context: AppContext, name: str, detection: float, verification: float) -> VerifyOutcome:
+def verify_burst(task: Task, context: AppContext, name: str, detection: float | Level,
+                 verification: float) -> VerifyOutcome:
     """Verify ``name`` on BURST_FRAMES frames with a face; logged. With liveness on (the settings), the frames come
     from inside the head-turn challenge, whose statuses are reported as progress; cancelling the task cancels it."""
     settings = LivenessSettings.from_settings(context.store.load_settings())
@@ -79,7 +81,23 @@ def verify_burst(task: Task, context: AppContext, name: str, detection: float, v
                          live.faces_found, live.liveness)
 
 
-def score_live(task: Task, context: AppContext, name: str, detection: float, verification: float,
+def level_thresholds(task: Task, context: AppContext) -> dict[str, PersonThreshold | str]:
+    """Each enrolled person's threshold at the saved security level ({} at custom), or why it cannot be set."""
+    level = level_named(chosen_level(context.store.load_settings()))
+    if level is None:
+        return {}
+    verifier = context.decisions().verifier
+    verification = context.threshold("verification_threshold")
+    found: dict[str, PersonThreshold | str] = {}
+    for person in context.store.people():
+        try:
+            found[person.name] = verifier.level_threshold(person.name, level, verification)
+        except FaceverifyError as exc:
+            found[person.name] = str(exc)
+    return found
+
+
+def score_live(task: Task, context: AppContext, name: str, detection: float | Level, verification: float,
                verdicts: VerdictLog) -> VerifyOutcome | None:
     """Score the next frame (None when it holds no face); logged only when ``verdicts`` says the decision changed."""
     decisions = context.decisions()

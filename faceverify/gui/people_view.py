@@ -15,6 +15,7 @@ from faceverify.gui.tables import Table
 from faceverify.gui.widgets import label, show_message
 from faceverify.gui.workers import Task
 from faceverify.training.readiness import MIN_PAIR_IMAGES, plural
+from faceverify.verification.levels import PersonThreshold
 
 ARCHIVE_FILTER = "Enrollment archives (*.zip);;All files (*)"
 
@@ -31,8 +32,9 @@ class PeopleView(QWidget):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self.table = Table(["Name", "Anchors", "Positives", "Ready to train"],
+        self.table = Table(["Name", "Anchors", "Positives", "Ready to train", "Threshold at the security level"],
                            "Nobody is enrolled yet.\nAdd people in Enroll & Train.")
+        self.thresholds: dict[str, PersonThreshold | str] = {}  # by name, from the last level_thresholds job
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(self.open_selected)
         self.open_button = QPushButton("Open in Enroll && Train", enabled=False)
@@ -55,17 +57,42 @@ class PeopleView(QWidget):
         layout.addWidget(label("People", "heading"))
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
-        context.people_changed.connect(self.refresh)
+        for changed in (context.people_changed, context.model_changed, context.level_changed):
+            changed.connect(self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
-        people = self.context.store.people()
+        """List the people at once; their thresholds follow from a worker (the model may have to load first)."""
+        self._fill()
+        if self.context.has_model() and self.context.store.people():
+            task = Task(jobs.level_thresholds, self.context)
+            task.succeeded.connect(self._show_thresholds)
+            task.start()
+
+    def _fill(self) -> None:
         self.table.fill([
             [p.name, str(p.anchors), str(p.positives),
-             "yes" if min(p.anchors, p.positives) >= MIN_PAIR_IMAGES else f"needs {MIN_PAIR_IMAGES} of each"]
-            for p in people
+             "yes" if min(p.anchors, p.positives) >= MIN_PAIR_IMAGES else f"needs {MIN_PAIR_IMAGES} of each",
+             self._threshold_text(p.name)]
+            for p in self.context.store.people()
         ])
         self._on_selection()
+
+    def _threshold_text(self, name: str) -> str:
+        found = self.thresholds.get(name)
+        if found is None:
+            return ""
+        if isinstance(found, str):
+            return found
+        return ("⚠ " if not found.reachable else "") + found.describe()
+
+    def _show_thresholds(self, thresholds: dict) -> None:
+        self.thresholds = thresholds
+        self._fill()
+        warnings = [found.warning() for found in thresholds.values()
+                    if isinstance(found, PersonThreshold) and found.warning()]
+        if warnings:
+            show_message(self.message, " ".join(warnings), "error")
 
     def selected(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()

@@ -267,10 +267,16 @@ class TrainBox(QGroupBox):
     def _on_trained(self, result: TrainingResult) -> None:
         last = result.history[-1]
         seconds = sum(epoch.seconds for epoch in result.history)
-        judgement = judge_model(result.calibration)
-        use = "Verify uses it now." if judgement.usable else "Verify uses it now, but its answers cannot be trusted."
-        show_message(self.status, f"Trained {plural(len(result.history), 'epoch')} in {format_duration(seconds)}. "
-                                  f"{judgement.text} {use}", "ok" if judgement.usable else "error")
+        trained = f"Trained {plural(len(result.history), 'epoch')} in {format_duration(seconds)}."
+        compared = f" {result.comparison.describe()}" if result.comparison else ""
+        if not result.replaced:
+            show_message(self.status, f"{trained}{compared}", "error")
+        else:
+            judgement = judge_model(result.calibration)
+            use = ("Verify uses it now." if judgement.usable
+                   else "Verify uses it now, but its answers cannot be trusted.")
+            show_message(self.status, f"{trained} {judgement.text} {use}{compared}",
+                         "ok" if judgement.usable else "error")
         self.figures.setText(
             f"Details: validation precision {last.val_precision:.3f} · recall {last.val_recall:.3f} · "
             f"accuracy {last.val_accuracy:.3f} · loss {last.val_loss:.3f} (training loss {last.loss:.3f})"

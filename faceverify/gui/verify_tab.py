@@ -187,7 +187,8 @@ class VerifyTab(QWidget):
         self.verify_button.setEnabled(False)
         loading = "" if self.context.verifier_loaded else "<br><small>Loading the model first…</small>"
         self._show_banner("busy", f"Verifying {html.escape(name)}…{loading}", rich=True)
-        task = Task(jobs.verify_burst, self.context, name, self.detection.value(), self.verification.value())
+        task = Task(jobs.verify_burst, self.context, name, self.thresholds.detection_threshold(),
+                    self.verification.value())
         task.progressed.connect(self.prompt.show_status)
         task.succeeded.connect(self._show_outcome)
         task.failed.connect(self._show_error)
@@ -221,7 +222,7 @@ class VerifyTab(QWidget):
         values = {
             "Positive comparisons": f"{decision.share:.0%}  ({positive} of {decision.comparisons})",
             "Mean score": f"{decision.mean_score:.3f}",
-            "Thresholds": f"detection {decision.detection_threshold:.3f}, "
+            "Thresholds": f"{decision.level} level: detection {decision.detection_threshold:.3f}, "
                           f"verification {decision.verification_threshold:.2f}",
             "Faces found": f"{outcome.faces_found} of {outcome.frames} frames",
             "Time": f"{outcome.seconds:.2f} s",
@@ -260,8 +261,8 @@ class VerifyTab(QWidget):
         if not self.live.isChecked() or self._live_busy or not name:
             return
         self._live_busy = True
-        task = Task(jobs.score_live, self.context, name, self.detection.value(), self.verification.value(),
-                    self._verdicts)
+        task = Task(jobs.score_live, self.context, name, self.thresholds.detection_threshold(),
+                    self.verification.value(), self._verdicts)
         task.succeeded.connect(self._show_live)
         task.failed.connect(self._live_failed)
         task.finished.connect(self._live_done)

@@ -125,14 +125,16 @@ class GettingStarted(QFrame):
               "Capture anchor and positive images from the camera (keys A and P), or import a folder.")
     ONE_SHOT = (
         ENROLL,
-        ("Verify", "Pick them here and click Verify: the model that comes with faceverify works at once. Training "
-                   "on Enroll & Train tailors it to your people and camera (optional, a few minutes)."),
+        ("Verify", "Pick them here and click Verify: the model that comes with faceverify works at once, at the "
+                   "security level chosen below. Training on Enroll & Train is optional: its model is used only "
+                   "if it beats this one on images it did not train on."),
     )
     TRAIN_FIRST = (
         ENROLL,
         ("Import negatives",
          "Faces of other people from LFW (lfw.tgz or its folder), so the model learns who is not them."),
-        ("Train the model", "One click; a few minutes on a CPU. Verification uses the new model at once."),
+        ("Train the model", "One click; a few minutes on a CPU. Verification uses the new model at once (when "
+                            "there was none before it)."),
     )
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:

@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     candidate TEXT,
     error TEXT,
     liveness TEXT NOT NULL DEFAULT 'not checked' CHECK (liveness IN ('not checked', 'passed', 'failed')),
-    liveness_reason TEXT NOT NULL DEFAULT ''
+    liveness_reason TEXT NOT NULL DEFAULT '',
+    level TEXT NOT NULL DEFAULT 'custom'
 );
 CREATE INDEX IF NOT EXISTS attempts_person ON attempts (person);
 """
@@ -42,6 +43,7 @@ _ADDED_COLUMNS = {  # columns a log written by an earlier version lacks
     "error": "TEXT",
     "liveness": "TEXT NOT NULL DEFAULT 'not checked' CHECK (liveness IN ('not checked', 'passed', 'failed'))",
     "liveness_reason": "TEXT NOT NULL DEFAULT ''",
+    "level": "TEXT NOT NULL DEFAULT 'custom'",
 }
 
 
@@ -68,6 +70,7 @@ class AuditEntry:
     error: str | None = None  # why the attempt could not be decided (a damaged model), else None
     liveness: str = "not checked"  # camera attempts: 'passed' or 'failed' when the liveness check ran
     liveness_reason: str = ""  # why it passed or failed, in words for a person
+    level: str = "custom"  # the security level that set the detection threshold ('custom': thresholds set by hand)
     time: str = field(default_factory=_now)  # UTC, ISO-8601
     id: int | None = None  # set by the log
 

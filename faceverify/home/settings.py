@@ -13,7 +13,7 @@ from faceverify.files import atomic
 
 TYPES: dict[str, tuple[type, ...]] = {
     "detection_threshold": (int, float), "verification_threshold": (int, float),
-    "log_failed_crops": (bool,), "camera": (int, str),
+    "log_failed_crops": (bool,), "camera": (int, str), "security_level": (str,),
 }
 
 

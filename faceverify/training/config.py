@@ -7,10 +7,14 @@ The GUI and the CLI import these to build a training and show its progress befor
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from faceverify.errors import FaceverifyError
+
+if TYPE_CHECKING:
+    from faceverify.training.acceptance import Comparison
 
 
 @dataclass
@@ -29,6 +33,7 @@ class TrainingConfig:
     hard_negatives: float = 0.25  # share of each batch's negative pairs in the loss, hardest first (1: all)
     match_camera: bool = True  # other people's images get the enrolled person's camera look (LOOK_SHARE)
     strategy: str = "default"
+    replace_if_worse: bool = False  # save the new model even when it does not beat the model in use on held-out data
     minutes: float | None = None  # a time budget: stop after the epoch it runs out in; the rate decays over it
 
     def __post_init__(self) -> None:
@@ -96,6 +101,12 @@ class TrainingResult:
     history: list[EpochResult] = field(default_factory=list)
     pairs_per_second: float = 0.0
     calibration: dict | None = None  # the saved thresholds and the validation figures they came from
+    comparison: Comparison | None = None  # the new model against the model in use; not kept: nothing was saved
+
+    @property
+    def replaced(self) -> bool:
+        """Whether the new model replaced the model in use."""
+        return self.comparison is None or self.comparison.kept or self.config.replace_if_worse
 
     def to_dict(self) -> dict:
         return {
@@ -104,4 +115,5 @@ class TrainingResult:
             "pairs_per_second": self.pairs_per_second,
             "final": asdict(self.history[-1]) if self.history else None,
             "calibration": self.calibration,
+            "comparison": self.comparison.to_dict() if self.comparison else None,
         }

@@ -43,6 +43,7 @@ class Split:
 
     identities: list[Identity] = field(default_factory=list)
     negatives: list[int] = field(default_factory=list)
+    negative_people: list[str] = field(default_factory=list)  # the LFW people whose images are in ``negatives``
 
 
 @dataclass
@@ -96,6 +97,7 @@ def load_pair_data(store: Store, seed: int = 0, lfw_identities: bool = False) ->
     train_names, validation_names = split_keys(list(negatives), seed)
     groups = {name: len(store.people()) + i for i, name in enumerate(negatives)}
     for side, names in ((train, train_names), (validation, validation_names)):
+        side.negative_people = list(names)
         for name in names:
             indices = add(groups[name], negatives[name])
             side.negatives.extend(indices)

@@ -29,11 +29,19 @@ from faceverify.errors import FaceverifyError, ModelError
 from faceverify.files import atomic, locks
 from faceverify.home.store import Store
 from faceverify.model import shipped
-from faceverify.model.current import load_current
-from faceverify.model.network import classifier_of, embedding_of, make_siamese, save_model, with_policy
+from faceverify.model.current import load_current, model_version
+from faceverify.model.network import (
+    classifier_of,
+    embedding_of,
+    for_inference,
+    make_siamese,
+    save_model,
+    with_policy,
+)
 from faceverify.model.precision import FLOAT32, compute_policy
 from faceverify.model.scorer import Scorer
 from faceverify.model.tfruntime import tf
+from faceverify.training.acceptance import compare
 from faceverify.training.augment import augment_image
 from faceverify.training.calibration import calibrate
 from faceverify.training.checkpoints import DAMAGED_CHECKPOINT, checkpoint_intact, checkpoint_prefix, saved_state
@@ -46,6 +54,7 @@ from faceverify.training.pairs import (
     load_pair_data,
     make_pairs,
 )
+from faceverify.verification.cohort import cohort_embeddings, save_held_out
 from faceverify.verification.metrics import evaluate_scores
 
 __all__ = ["EpochResult", "Progress", "Trainer", "TrainingCancelled", "TrainingConfig", "TrainingResult"]
@@ -161,11 +170,23 @@ class Trainer:
             report(epoch, steps, losses, 0.0)
             if out_of_time:
                 break
-        save_model(with_policy(model, FLOAT32), self.store.model_path)  # saved models are plain float32
-        result.calibration = calibrate(self.store, scorer, data, config.seed)
+        result.comparison = compare(None if config.replace_if_worse else self._model_in_use(), scorer, data,
+                                    config.seed)
+        if result.replaced:
+            save_model(with_policy(model, FLOAT32), self.store.model_path)  # saved models are plain float32
+            result.calibration = calibrate(self.store, scorer, data, config.seed)
+            save_held_out(self.store, data.validation.negative_people)
+            cohort_embeddings(self.store, model_version(self.store), scorer.embed)  # cached for the security levels
         atomic.write_text(self.store.results_dir / "training.json", json.dumps(result.to_dict(), indent=2))
         shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)
         return result
+
+    def _model_in_use(self) -> Scorer | None:
+        """The model verification uses now (the one a new model must beat), or None when there is none."""
+        try:
+            return Scorer(for_inference(load_current(self.store)))
+        except ModelError:
+            return None
 
     def _starting_model(self):
         """The home's current model (fine-tuning it), else the shipped generic model."""

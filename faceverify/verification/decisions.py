@@ -18,8 +18,9 @@ from faceverify.home.audit import AuditEntry, AuditLog
 from faceverify.home.store import Store
 from faceverify.liveness.live_challenge import NOT_CHECKED, LivenessResult
 from faceverify.model.current import model_version
-from faceverify.verification.rule import Decision
-from faceverify.verification.thresholds import threshold
+from faceverify.verification.levels import Level
+from faceverify.verification.rule import CUSTOM_LEVEL, Decision
+from faceverify.verification.thresholds import decision_thresholds
 from faceverify.verification.verifier import DamagedModelError, Identification, Verifier
 
 
@@ -57,6 +58,7 @@ class Outcome:
             "comparisons": d.comparisons if d else 0,
             "detection_threshold": d.detection_threshold if d else None,
             "verification_threshold": d.verification_threshold if d else None,
+            "level": d.level if d else None,
             "face_found": self.face_found, "model_version": d.model_version if d else None,
             "seconds": round(self.seconds, 4),
         }
@@ -75,8 +77,8 @@ class Outcome:
             return f"{self.image}: unknown (nobody enrolled){face}"
         verdict = ("VERIFIED" if self.accepted else "NOT VERIFIED") if self.kind == "verify" else self.person
         return (f"{self.image}: {verdict} — {d.person}: {d.share:.0%} of {d.comparisons} comparisons pass "
-                f"{d.detection_threshold:.3f} (needs > {d.verification_threshold:.0%}), mean score {d.mean_score:.3f}"
-                f"{face}")
+                f"{d.detection_threshold:.3f} (needs > {d.verification_threshold:.0%}), mean score {d.mean_score:.3f}, "
+                f"level {d.level}{face}")
 
 
 class DecisionService:
@@ -110,20 +112,18 @@ class DecisionService:
                 self._audit.close()
                 self._audit = None
 
-    def thresholds(self, detection: float | None = None, verification: float | None = None) -> tuple[float, float]:
-        """Thresholds given, else the saved settings, else the model's calibrated ones, else (0.5, 0.5)."""
-        return (
-            detection if detection is not None else threshold(self.store, "detection_threshold"),
-            verification if verification is not None else threshold(self.store, "verification_threshold"),
-        )
+    def thresholds(self, detection: float | None = None, verification: float | None = None,
+                   level: str | None = None) -> tuple[float | Level, float]:
+        """Thresholds given, else the security level's (given or saved), see :func:`thresholds.decision_thresholds`."""
+        return decision_thresholds(self.store, detection, verification, level)
 
-    def run_files(self, paths: Sequence[Path], person: str | None, detection: float,
+    def run_files(self, paths: Sequence[Path], person: str | None, detection: float | Level,
                   verification: float) -> list[Outcome]:
         """Verify (``person`` given) or identify each image file; every file is read before any is decided."""
         faces = [prepare_file(path) for path in paths]
         return [self.decide([face], str(path), person, detection, verification) for path, face in zip(paths, faces)]
 
-    def decide(self, faces: Sequence[Face], image: str, person: str | None, detection: float,
+    def decide(self, faces: Sequence[Face], image: str, person: str | None, detection: float | Level,
                verification: float, log: bool = True, liveness: LivenessResult = NOT_CHECKED) -> Outcome:
         """One decision for a burst of faces (a single image is a burst of one), logged unless ``log`` is False
         (with the liveness check's result, for a camera)."""
@@ -158,20 +158,28 @@ class DecisionService:
             crop=encode_png(face.pixels) if keep_crop else None,
             candidate=d.person if d and outcome.identification and not outcome.accepted else None,
             liveness=liveness.audit_value, liveness_reason=liveness.reason if liveness.checked else "",
+            level=d.level if d else CUSTOM_LEVEL,
         ))
 
-    def log_refusal(self, image: str, person: str | None, detection: float, verification: float,
+    def log_refusal(self, image: str, person: str | None, detection: float | Level, verification: float,
                     liveness: LivenessResult) -> None:
         """Record an attempt that the liveness check refused before anything was scored."""
         self.audit.record(AuditEntry(
             kind="verify" if person else "identify", person=person or "unknown", verified=False, share=0.0,
-            mean_score=0.0, detection_threshold=detection, verification_threshold=verification, model_version="",
-            source=self.source, image=image, liveness=liveness.audit_value, liveness_reason=liveness.reason,
-        ))
+            mean_score=0.0, verification_threshold=verification, model_version="", source=self.source, image=image,
+            liveness=liveness.audit_value, liveness_reason=liveness.reason, **_unscored(detection)))
 
-    def _log_error(self, image: str, person: str | None, detection: float, verification: float, error: str) -> None:
+    def _log_error(self, image: str, person: str | None, detection: float | Level, verification: float,
+                   error: str) -> None:
         """Record an attempt that could not be decided (a damaged model) as an error, without its crop."""
         self.audit.record(AuditEntry(
             kind="identify" if person is None else "verify", person=person or "unknown", verified=False, share=0.0,
-            mean_score=0.0, detection_threshold=detection, verification_threshold=verification,
-            model_version=model_version(self.store) or "", source=self.source, image=image, error=error))
+            mean_score=0.0, verification_threshold=verification, model_version=model_version(self.store) or "",
+            source=self.source, image=image, error=error, **_unscored(detection)))
+
+
+def _unscored(detection: float | Level) -> dict:
+    """The audit fields of an attempt never scored: its fixed detection threshold, or its level (threshold 0)."""
+    if isinstance(detection, Level):
+        return {"detection_threshold": 0.0, "level": detection.name}
+    return {"detection_threshold": detection, "level": CUSTOM_LEVEL}

@@ -18,6 +18,7 @@ from faceverify.liveness.live_challenge import NOT_CHECKED, LivenessResult, run_
 
 if TYPE_CHECKING:  # not at run time: the decisions bring TensorFlow, and the GUI imports this module at start
     from faceverify.verification.decisions import DecisionService, Outcome
+    from faceverify.verification.levels import Level
 
 BURST_FRAMES = 5  # frames per decision
 FACE_TIMEOUT = 5.0  # seconds a burst waits for enough frames with a face
@@ -72,7 +73,7 @@ def take_burst(feed: LiveFeed, count: int = BURST_FRAMES, timeout: float = FACE_
     return frames
 
 
-def decide_live(feed: LiveFeed, service: DecisionService, person: str | None, detection: float,
+def decide_live(feed: LiveFeed, service: DecisionService, person: str | None, detection: float | Level,
                 verification: float, *, count: int = BURST_FRAMES, timeout: float = FACE_TIMEOUT,
                 challenge: Challenge | None = None, on_status: Callable[[ChallengeStatus], None] | None = None,
                 cancelled: Callable[[], bool] | None = None) -> LiveOutcome:
@@ -98,7 +99,7 @@ def decide_live(feed: LiveFeed, service: DecisionService, person: str | None, de
     return LiveOutcome(outcome, faces, seen, time.monotonic() - started, feed.description, person, liveness)
 
 
-def decide_camera(service: DecisionService, source: int | str, person: str | None, detection: float,
+def decide_camera(service: DecisionService, source: int | str, person: str | None, detection: float | Level,
                   verification: float, **options) -> LiveOutcome:
     """Open ``source``, load the model while the camera starts, then :func:`decide_live` on its next frames
     (``options``: its keyword arguments)."""

@@ -11,6 +11,7 @@ import numpy as np
 
 DETECTION_THRESHOLD = 0.5
 VERIFICATION_THRESHOLD = 0.5
+CUSTOM_LEVEL = "custom"  # the security level of thresholds set by hand (see levels.py for the named ones)
 THRESHOLD_SETTINGS = {"detection_threshold": DETECTION_THRESHOLD, "verification_threshold": VERIFICATION_THRESHOLD}
 
 
@@ -49,7 +50,7 @@ class Decision:
     verification_threshold: float
     model_version: str
     scores: np.ndarray = field(repr=False, compare=False)
-
+    level: str = CUSTOM_LEVEL  # the security level that set the detection threshold, or custom
 
 
 def deciding_scores(scores: np.ndarray, verification_threshold: float) -> np.ndarray:
@@ -65,10 +66,10 @@ def deciding_scores(scores: np.ndarray, verification_threshold: float) -> np.nda
 
 
 def decide(person: str, scores: np.ndarray, detection_threshold: float, verification_threshold: float,
-           version: str) -> Decision:
+           version: str, level: str = CUSTOM_LEVEL) -> Decision:
     """Verified when the share of scores above ``detection_threshold`` is above ``verification_threshold``."""
     scores = np.asarray(scores, np.float32).reshape(-1)
     share = float(np.mean(scores > detection_threshold)) if scores.size else 0.0
     mean = float(scores.mean()) if scores.size else 0.0
     return Decision(person, share > verification_threshold, share, mean, int(scores.size),
-                    detection_threshold, verification_threshold, version, scores)
+                    detection_threshold, verification_threshold, version, scores, level)

@@ -24,7 +24,10 @@ from faceverify.home.store import Store, read_crops
 from faceverify.model.current import load_current, model_version
 from faceverify.model.network import for_inference
 from faceverify.model.scorer import Scorer
-from faceverify.verification.rule import DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
+from faceverify.verification.cohort import cohort_embeddings
+from faceverify.verification.levels import Level, NoCohortError, PersonThreshold, person_threshold
+from faceverify.verification.rule import CUSTOM_LEVEL, DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
+from faceverify.verification.thresholds import threshold
 
 RACY_NS = 2_000_000_000  # a folder changed this recently may change again within its timestamps' granularity
 
@@ -66,6 +69,8 @@ class Verifier:
         self._lock = threading.RLock()
         self.version = ""  # of the loaded model; set by load(), "" before
         self._galleries: dict[str, tuple[tuple[str, ...], np.ndarray, tuple | None]] = {}  # keys, embeddings, stamp
+        self._cohort: np.ndarray | None = None  # of the loaded model, read on the first level threshold
+        self._levels: dict[tuple, PersonThreshold] = {}  # (person, level, verification, images) -> threshold
 
     # -- model --------------------------------------------------------------------------------------
     def load(self) -> str:
@@ -83,7 +88,7 @@ class Verifier:
                 current = model_version(self.store)
                 model = load_current(self.store)
             self._scorer = Scorer(for_inference(model))
-            self.version, self._galleries = current or "", {}
+            self.version, self._galleries, self._cohort, self._levels = current or "", {}, None, {}
             return self.version
 
     def _require(self) -> None:
@@ -159,6 +164,32 @@ class Verifier:
         np.savez(buffer, keys=np.asarray(keys, dtype=str), embeddings=embeddings)
         atomic.write_bytes(self._cache_path(name), buffer.getvalue())
 
+    # -- security levels -------------------------------------------------------------------------------
+    def level_threshold(self, name: str, level: Level, verification: float) -> PersonThreshold:
+        """The person's detection threshold at ``level`` (see :mod:`levels`), computed again only when the model,
+        their images or the verification threshold changed."""
+        with self._lock:
+            self._require()
+            gallery = self.gallery(name)
+            anchors = self.store.images(name, "anchor")
+            key = (name, level.name, verification, self._galleries[name][0], tuple(p.name for p in anchors))
+            if key not in self._levels:
+                if self._cohort is None:
+                    self._cohort = cohort_embeddings(self.store, self.version, self.embed)
+                self._levels[key] = person_threshold(name, level, verification, self.head, gallery, self._cohort,
+                                                     self.embed(read_crops(anchors)))
+            return self._levels[key]
+
+    def _detection(self, name: str, detection: float | Level, verification: float) -> tuple[float, str]:
+        """A fixed detection threshold, or the person's at a level; with the level's name (custom for a fixed one).
+        A model without a cohort cannot keep a level: it decides at its calibrated threshold, logged as custom."""
+        if not isinstance(detection, Level):
+            return detection, CUSTOM_LEVEL
+        try:
+            return self.level_threshold(name, detection, verification).threshold, detection.name
+        except NoCohortError:
+            return threshold(self.store, "detection_threshold"), CUSTOM_LEVEL
+
     # -- decisions ------------------------------------------------------------------------------------
     def scores(self, name: str, probes: np.ndarray) -> np.ndarray:
         """Scores (frames, images) of probe crops against a person's positive images."""
@@ -167,15 +198,17 @@ class Verifier:
             raise FaceverifyError(f"{name} has no positive images to compare with: enroll some first")
         return _valid(np.stack([self.head(e, gallery) for e in self.embed(probes)]), self.store.model_path)
 
-    def verify(self, name: str, probes: np.ndarray, detection_threshold: float = DETECTION_THRESHOLD,
+    def verify(self, name: str, probes: np.ndarray, detection_threshold: float | Level = DETECTION_THRESHOLD,
                verification_threshold: float = VERIFICATION_THRESHOLD) -> Decision:
-        """One decision for a burst of probe crops (F, 100, 100, 3): every frame against every positive image."""
+        """One decision for a burst of probe crops (F, 100, 100, 3): every frame against every positive image, at a
+        fixed detection threshold or the person's at a security level."""
         with self._lock:
             version = self.load()
             scores = self.scores(name, probes)
-        return decide(name, scores, detection_threshold, verification_threshold, version)
+            detection, level = self._detection(name, detection_threshold, verification_threshold)
+        return decide(name, scores, detection, verification_threshold, version, level)
 
-    def identify(self, probes: np.ndarray, detection_threshold: float = DETECTION_THRESHOLD,
+    def identify(self, probes: np.ndarray, detection_threshold: float | Level = DETECTION_THRESHOLD,
                  verification_threshold: float = VERIFICATION_THRESHOLD) -> Identification:
         """The enrolled person with the highest passing share (ties: higher mean score), or unknown."""
         with self._lock:
@@ -186,7 +219,8 @@ class Verifier:
                 gallery = self.gallery(person.name)
                 if len(gallery):
                     scores = _valid(np.stack([self.head(e, gallery) for e in embeddings]), self.store.model_path)
-                    decisions.append(decide(person.name, scores, detection_threshold, verification_threshold, version))
+                    detection, level = self._detection(person.name, detection_threshold, verification_threshold)
+                    decisions.append(decide(person.name, scores, detection, verification_threshold, version, level))
         decisions.sort(key=lambda d: (d.share, d.mean_score), reverse=True)
         best = decisions[0].person if decisions and decisions[0].verified else None
         return Identification(best, decisions)

@@ -77,7 +77,7 @@ def test_a_model_near_chance_is_reported_as_not_usable(open_gui, home):
     window = open_gui(97)
     box = window.enroll_tab.trainer
     epoch = SimpleNamespace(seconds=30.0, val_precision=0.5, val_recall=0.5, val_accuracy=0.5, val_loss=0.69, loss=0.69)
-    box._on_trained(SimpleNamespace(history=[epoch], calibration=_calibration(0.5)))
+    box._on_trained(SimpleNamespace(history=[epoch], calibration=_calibration(0.5), comparison=None, replaced=True))
     text = box.status.text()
     assert text.startswith("Trained 1 epoch in 30 s.") and "not usable" in text and "cannot be trusted" in text
     assert box.status.property("role") == "error"

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 
 from faceverify.gui import jobs
 from faceverify.home.store import Store
+from faceverify.verification.levels import LEVELS
 from faceverify.verification.rule import decide
 
 from .conftest import face_video
@@ -79,8 +80,9 @@ def test_enter_verifies(open_gui, qtbot, tmp_path, lfw_dir, home, monkeypatch):
     asked = []
 
     def verify_burst(task, context, name, detection, verification):  # the scoring is tested with a real model
-        asked.append(name)
-        return jobs.VerifyOutcome(decide(name, np.array([0.9, 0.8]), detection, verification, "v1"), 0.3, 5, 5)
+        asked.append((name, detection))  # the level in force: the verifier sets the person's threshold for it
+        return jobs.VerifyOutcome(decide(name, np.array([0.9, 0.8]), 0.5, verification, "v1", detection.name),
+                                  0.3, 5, 5)
 
     monkeypatch.setattr(jobs, "verify_burst", verify_burst)
     window = open_gui(face_video(lfw_dir, tmp_path / "face.avi"))
@@ -91,4 +93,4 @@ def test_enter_verifies(open_gui, qtbot, tmp_path, lfw_dir, home, monkeypatch):
     tab.person.setFocus()
     qtbot.keyClick(tab.person, Qt.Key_Return)
     qtbot.waitUntil(lambda: tab.banner.property("state") == "yes", timeout=WAIT_MS)
-    assert asked == ["Colin_Powell"]
+    assert asked == [("Colin_Powell", LEVELS["standard"])]

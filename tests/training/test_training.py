@@ -18,7 +18,7 @@ from faceverify.training.pairs import camera_looks, epoch_batches, load_pair_dat
 from faceverify.training.trainer import Trainer, TrainingCancelled, TrainingConfig, pair_loss
 from faceverify.verification.thresholds import threshold
 
-QUICK = dict(epochs=2, steps_per_epoch=1, batch_size=8)
+QUICK = dict(epochs=2, steps_per_epoch=1, batch_size=8, replace_if_worse=True)  # random crops: nothing to judge
 
 
 @pytest.mark.slow
@@ -141,11 +141,12 @@ def test_training_starts_from_the_shipped_model_unless_told_otherwise(tmp_path):
 
     store = make_small_store(tmp_path / "home")
     generic = shipped.load().get_weights()
-    Trainer(store, TrainingConfig(epochs=1, steps_per_epoch=1, batch_size=8, learning_rate=1e-12)).run()
+    Trainer(store, TrainingConfig(epochs=1, steps_per_epoch=1, batch_size=8, learning_rate=1e-12,
+                                  replace_if_worse=True)).run()
     tuned = load_model(store.model_path).get_weights()
     assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(generic, tuned))  # a rate of 1e-12 changes nothing
     Trainer(store, TrainingConfig(epochs=1, steps_per_epoch=1, batch_size=8, learning_rate=1e-12,
-                                  from_scratch=True)).run()
+                                  from_scratch=True, replace_if_worse=True)).run()
     scratch = load_model(store.model_path).get_weights()
     assert not np.allclose(generic[0], scratch[0], atol=1e-3)  # random weights, not the shipped ones
 
@@ -153,7 +154,8 @@ def test_training_starts_from_the_shipped_model_unless_told_otherwise(tmp_path):
 @pytest.mark.slow
 def test_a_time_budget_ends_training_early_with_a_saved_model_and_decays_the_rate(tmp_path):
     store = make_small_store(tmp_path / "home")
-    result = Trainer(store, TrainingConfig(epochs=50, steps_per_epoch=1, batch_size=8, minutes=1e-4)).run()
+    result = Trainer(store, TrainingConfig(epochs=50, steps_per_epoch=1, batch_size=8, minutes=1e-4,
+                                            replace_if_worse=True)).run()
     assert len(result.history) == 1 and store.model_path.exists() and not store.checkpoints_dir.exists()
     config = TrainingConfig(minutes=10, learning_rate=1e-4)
     rates = [config.rate_at(seconds) for seconds in (0, 150, 300, 450, 600, 900)]

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 ENROLLED = "Colin_Powell"
 NEGATIVE_PEOPLE = ["Tony_Blair", "Laura_Bush", "Gerhard_Schroeder", "Ariel_Sharon"]
-TRAIN = ["--epochs", "3", "--steps-per-epoch", "1", "--batch-size", "8"]
+TRAIN = ["--epochs", "3", "--steps-per-epoch", "1", "--batch-size", "8", "--replace-if-worse"]
 OBSERVED: dict[str, object] = {}  # what the scenario saw, for the checks that follow it
 
 
@@ -79,7 +79,7 @@ def home(tmp_path_factory) -> tuple[Path, Path]:
             shutil.copy(path, root / "lfw" / person / path.name)
     home = root / "home"
     for args in (["enroll", "Colin", "--from", *faces[:12]], ["import-lfw", root / "lfw"],
-                 ["train", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "8"]):
+                 ["train", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "8", "--replace-if-worse"]):
         done = run_script("--home", home, *args, timeout=400)
         assert done.returncode == 0, done.stderr
     assert [(p.anchors, p.positives) for p in Store(home).people()] == [(6, 6)]

@@ -181,7 +181,7 @@ def test_a_damaged_checkpoint_is_one_line_on_resume_and_the_model_is_untouched(h
     assert run_cli(capsys, "--home", home, "import-lfw", tmp_path / "lfw")[0] == 0
     store = Store(home)
     state = store.checkpoints_dir / "training.json"
-    config = TrainingConfig(epochs=3, steps_per_epoch=1, batch_size=8)
+    config = TrainingConfig(epochs=3, steps_per_epoch=1, batch_size=8, replace_if_worse=True)
     with pytest.raises(TrainingCancelled):  # stopped once the first epoch's checkpoint is saved
         Trainer(store, config, should_stop=state.exists).run()
     prefix = store.checkpoints_dir / json.loads(state.read_text())["checkpoint"]
@@ -200,6 +200,6 @@ def test_a_damaged_checkpoint_is_one_line_on_resume_and_the_model_is_untouched(h
     assert "resuming" not in err and sha256(store.model_path) == model_before
 
     status, _, err = run_cli(capsys, "--home", home, "train", "--epochs", "3", "--steps-per-epoch", "1",
-                             "--batch-size", "8")
+                             "--batch-size", "8", "--replace-if-worse")
     assert status == 0, err  # trained afresh
     assert sha256(store.model_path) != model_before and not store.checkpoints_dir.exists()

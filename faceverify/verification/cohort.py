@@ -1,0 +1,102 @@
+"""The impostor cohort: faces of people the model in use never trained on, whose scores set the security levels.
+
+For the shipped generic model the cohort ships beside it (``assets/generic-cohort.npz``): the embeddings, under that
+model, of View 1 training people it held out (see ``benchmarks/ship_cohort.py``), stored as uint8 with the weights'
+SHA-256, so that they are never used with another model. For a model trained in the home, the cohort is the home's
+held-out negatives: the negatives' people its training's split put aside for validation (it never trained on them;
+the trainer lists them in ``model/cohort.json``), at most COHORT_PER_PERSON images each, embedded once per model
+version and cached beside the gallery embeddings.
+"""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from faceverify.errors import ModelError
+from faceverify.files import atomic, confine
+from faceverify.home.store import Store, read_crops
+from faceverify.model import shipped
+
+SHIPPED_COHORT = "generic-cohort.npz"
+HOME_COHORT = "@cohort.npz"  # in the embeddings folder of a model version; "@" is in no person's name
+COHORT_PER_PERSON = 2  # images of each held-out person at most: many people count for more than many images
+COHORT_MAX = 1500  # faces at most (a home with all of LFW imported: embedding them stays well under a minute)
+
+Embed = Callable[[np.ndarray], np.ndarray]
+
+
+def quantize(embeddings: np.ndarray) -> np.ndarray:
+    """Embeddings (sigmoid outputs in [0, 1]) as uint8."""
+    return np.round(np.clip(embeddings, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def dequantize(stored: np.ndarray) -> np.ndarray:
+    return stored.astype(np.float32) / 255
+
+
+def save_shipped(stored: np.ndarray, weights_sha256: str, people: int, folder: Path | None = None) -> Path:
+    """Write the shipped model's cohort (uint8 embeddings, the model's weights hash, the number of people)."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, embeddings=stored, weights_sha256=np.asarray(weights_sha256),
+                        people=np.asarray(people))
+    path = Path(folder or shipped.asset_dir()) / SHIPPED_COHORT
+    atomic.write_bytes(path, buffer.getvalue())
+    return path
+
+
+@cache
+def shipped_cohort() -> np.ndarray | None:
+    """The shipped cohort's embeddings, or None when it is missing, damaged or made for other weights."""
+    try:
+        with np.load(shipped.asset_dir() / SHIPPED_COHORT, allow_pickle=False) as saved:
+            stored, made_for = saved["embeddings"], str(saved["weights_sha256"])
+        if made_for != shipped.provenance()["weights_sha256"] or stored.dtype != np.uint8 or stored.ndim != 2:
+            return None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, ModelError):
+        return None
+    return dequantize(stored)
+
+
+def cohort_list_path(store: Store) -> Path:
+    return confine.inside(store.root, "model", "cohort.json")
+
+
+def save_held_out(store: Store, people: list[str]) -> None:
+    """Record which negatives' people the home's new model never trained on (its training's validation people)."""
+    atomic.write_text(cohort_list_path(store), json.dumps(sorted(people)))
+
+
+def held_out_negatives(store: Store) -> list[Path]:
+    """Up to COHORT_MAX images of the people the home's model never trained on, COHORT_PER_PERSON each."""
+    try:
+        people = json.loads(cohort_list_path(store).read_text("utf-8"))
+    except (OSError, ValueError):
+        return []
+    negatives = store.negatives()
+    names = [name for name in people if isinstance(name, str) and name in negatives] if isinstance(people, list) else []
+    return [path for name in names for path in negatives[name][:COHORT_PER_PERSON]][:COHORT_MAX]
+
+
+def cohort_embeddings(store: Store, version: str, embed: Embed) -> np.ndarray:
+    """The cohort of the model in use (empty when there is none): shipped, or the home's, cached per version."""
+    if not store.has_own_model():
+        shipped_faces = shipped_cohort()
+        return shipped_faces if shipped_faces is not None else np.zeros((0, 0), np.float32)
+    path = store.embeddings_dir / version / HOME_COHORT
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            return saved["embeddings"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        pass
+    faces = held_out_negatives(store)
+    embeddings = embed(read_crops(faces)) if faces else np.zeros((0, 0), np.float32)
+    buffer = io.BytesIO()
+    np.savez(buffer, embeddings=embeddings)
+    atomic.write_bytes(path, buffer.getvalue())
+    return embeddings
