@@ -36,6 +36,7 @@ ROLES = ("anchor", "positive")
 NAME_MAX = 64
 _NAME_RE = re.compile(r"^[\w][\w .'-]*$")
 IMAGE_SUFFIX = ".png"
+EMBEDDINGS = ("model", "embeddings")  # below the home: <version>/<name>.npz, a person's cached gallery embeddings
 
 
 def validate_name(name: str) -> str:
@@ -204,9 +205,10 @@ class Store:
         """
         folder = self.require_person(name)
         name = validate_name(name)
-        for cache in self.embeddings_dir.glob("*/*.npz"):  # also a cache written under the name as typed (" Ada ")
-            if cache.stem.strip() == name:
-                cache.unlink(missing_ok=True)
+        for version in confine.names(self.root, *EMBEDDINGS, folders=True):  # none through a link
+            for cache in confine.names(self.root, *EMBEDDINGS, version):  # also one under the name as typed (" Ada ")
+                if cache.endswith(".npz") and cache[:-4].strip() == name:
+                    confine.unlink(self.root, *EMBEDDINGS, version, cache)
         shutil.rmtree(folder)
 
     # -- LFW negatives ---------------------------------------------------------------------------
