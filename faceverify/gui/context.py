@@ -45,15 +45,16 @@ class AppContext(QObject):
         self._model_timer.start()
 
     # -- settings -----------------------------------------------------------------------------------------------
-    def setting(self, key: str, default: object) -> object:
-        return self.store.load_settings().get(key, default)
+    def setting(self, key: str) -> object:
+        """A saved setting of the right type and range, else its default (see ``home/settings.py``)."""
+        return self.store.setting(key)
 
     def threshold(self, key: str) -> float:
         return threshold(self.store, key)
 
     def saved_camera(self) -> int | str:
-        value = self.setting("camera", DEFAULT_CAMERA)
-        return parse_source(str(value)) if isinstance(value, (int, str)) and str(value).strip() else DEFAULT_CAMERA
+        value = self.setting("camera")
+        return parse_source(str(value)) if str(value).strip() else DEFAULT_CAMERA
 
     def use_camera(self, source: int | str) -> None:
         """Switch the feed to ``source`` and remember it for the next run."""

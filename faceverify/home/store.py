@@ -239,8 +239,15 @@ class Store:
         """Saved settings (thresholds, camera, ...) of the right types, see :mod:`settings`."""
         return settings.read(self.settings_path)
 
+    def setting(self, key: str) -> object:
+        """One saved setting of the right type and range, else its default (see :data:`settings.TABLE`)."""
+        return settings.value(self.load_settings(), key)
+
     def save_settings(self, **changes: object) -> dict:
-        """Merge ``changes`` into the saved settings (a value of None removes the key), atomically."""
+        """Merge ``changes`` into the saved settings (a value of None removes the key), atomically; SettingError
+        for a value of the wrong type or out of range."""
+        for key, new in changes.items():
+            settings.check(key, new)  # before the home is created
         self.ensure()
         return settings.update(self.settings_path, changes)
 

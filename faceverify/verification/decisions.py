@@ -148,7 +148,7 @@ class DecisionService:
     def log(self, outcome: Outcome, face: Face, liveness: LivenessResult = NOT_CHECKED) -> None:
         """Record an outcome in the audit log (with ``face``'s crop if it failed and the setting is on)."""
         d = outcome.decision
-        keep_crop = not outcome.accepted and self.store.load_settings().get("log_failed_crops", False)
+        keep_crop = not outcome.accepted and self.store.setting("log_failed_crops")
         self.audit.record(AuditEntry(
             kind=outcome.kind, person=outcome.person, verified=outcome.accepted,
             share=d.share if d else 0.0, mean_score=d.mean_score if d else 0.0,
