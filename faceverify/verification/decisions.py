@@ -158,7 +158,7 @@ class DecisionService:
             crop=encode_png(face.pixels) if keep_crop else None,
             candidate=d.person if d and outcome.identification and not outcome.accepted else None,
             liveness=liveness.audit_value, liveness_reason=liveness.reason if liveness.checked else "",
-        ))
+        ), self.store.has_person)
 
     def log_refusal(self, image: str, person: str | None, detection: float, verification: float,
                     liveness: LivenessResult) -> None:
@@ -167,11 +167,12 @@ class DecisionService:
             kind="verify" if person else "identify", person=person or "unknown", verified=False, share=0.0,
             mean_score=0.0, detection_threshold=detection, verification_threshold=verification, model_version="",
             source=self.source, image=image, liveness=liveness.audit_value, liveness_reason=liveness.reason,
-        ))
+        ), self.store.has_person)
 
     def _log_error(self, image: str, person: str | None, detection: float, verification: float, error: str) -> None:
         """Record an attempt that could not be decided (a damaged model) as an error, without its crop."""
         self.audit.record(AuditEntry(
             kind="identify" if person is None else "verify", person=person or "unknown", verified=False, share=0.0,
             mean_score=0.0, detection_threshold=detection, verification_threshold=verification,
-            model_version=model_version(self.store) or "", source=self.source, image=image, error=error))
+            model_version=model_version(self.store) or "", source=self.source, image=image, error=error),
+            self.store.has_person)
