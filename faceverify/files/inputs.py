@@ -33,6 +33,7 @@ LIMITS = {  # the largest file read of each kind, in bytes
     "person archive": 256 * MB,  # 5,000 crops of ~30 KB
     "LFW archive": 4096 * MB,  # lfw.tgz is 173 MB; streamed, never held in memory
     "text": 16 * MB,  # an LFW people or pairs file (pairs.txt is 0.1 MB)
+    "model": 512 * MB,  # the shipped model's weights (37 MB)
     "JSON": 4 * MB,  # settings, calibration, a model's description, an archive's manifest
 }
 MAX_PIXELS = 40_000_000  # decoded pixels of one image: 40 MP in RGB is 120 MB, with alpha and 16 bits 320 MB
@@ -40,11 +41,11 @@ MAX_JSON_DEPTH = 32  # the deepest any of faceverify's files nests is 4
 MAX_SHOWN = 120  # characters of a name or value quoted in an error message
 
 
-def shown(text: object) -> str:
-    """``text`` for an error message: at most :data:`MAX_SHOWN` characters (a 900,000-character file name is
-    not repeated whole), without line breaks."""
-    text = " ".join(str(text).split("\n"))
-    return text if len(text) <= MAX_SHOWN else f"{text[:MAX_SHOWN // 2]}…{text[-MAX_SHOWN // 2:]}"
+def shown(text: object, limit: int = MAX_SHOWN) -> str:
+    """``text`` for an error message: at most ``limit`` characters (a 900,000-character file name is not repeated
+    whole), on one line."""
+    text = " ".join(str(text).splitlines())
+    return text if len(text) <= limit else f"{text[:limit // 2]}…{text[-limit // 2:]}"
 
 
 @contextmanager

@@ -8,14 +8,28 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from faceverify.errors import ModelError
+from faceverify.errors import FaceverifyError, ModelError
 from faceverify.files import atomic
 from faceverify.files.digest import content_digest, file_stamp, remember
+from faceverify.files.inputs import load_json
 from faceverify.home.store import Store
 from faceverify.model import shipped
 
 if TYPE_CHECKING:
     import keras
+
+
+CALIBRATION_SCHEMA = {
+    "type": "object", "required": ["detection_threshold", "model_version", "model_stamp"],
+    "properties": {
+        "detection_threshold": {"type": "number", "minimum": 0, "maximum": 1},
+        "verification_threshold": {"type": "number", "minimum": 0, "maximum": 1},
+        "model_version": {"type": "string", "maxLength": 128},
+        "model_stamp": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+        "validation": {"type": "object", "properties": {
+            "eer": {"type": "number"}, "n_positive": {"type": "integer"}, "n_negative": {"type": "integer"}}},
+    },
+}
 
 
 def model_version(store: Store) -> str | None:
@@ -44,10 +58,8 @@ def calibrated_thresholds(store: Store) -> dict:
     if not store.has_own_model():
         return shipped.calibration()
     try:
-        record = json.loads(store.calibration_path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(record, dict):
+        record = load_json(store.calibration_path, str(store.calibration_path), CALIBRATION_SCHEMA)
+    except (FaceverifyError, OSError):  # missing or damaged: no calibrated thresholds (the defaults apply)
         return {}
     stamp, version = record.get("model_stamp"), record.get("model_version")
     if isinstance(stamp, list) and tuple(stamp) == file_stamp(store.model_path) and isinstance(version, str):
