@@ -51,8 +51,9 @@ class Faceverify:
 
     def enroll(self, name: str, images: Iterable[str | os.PathLike], role: str | None = None) -> EnrollResult:
         """Add face images (files or folders) to a person, alternating anchor and positive unless ``role`` is given."""
+        name = validate_name(name)
         paths = [Path(image) for image in _sequence(images, "images", (str, os.PathLike))]
-        return enroll(self.store.ensure(), validate_name(name), paths, role)
+        return enroll(self.store.ensure(), name, paths, role)
 
     def remove(self, name: str) -> int:
         """Delete a person: their logged attempts first, then their images and cached embeddings; entries deleted."""
@@ -144,9 +145,9 @@ def _sequence(items: object, what: str, kinds: tuple[type, ...]) -> list:
     items = list(items)
     if not items or len(items) > MAX_ITEMS:
         raise FaceverifyError(f"{what} must be a list of 1 to {MAX_ITEMS} items, not {len(items)}")
-    wrong = next((item for item in items if not isinstance(item, kinds)), None)
-    if wrong is not None or any(isinstance(item, bool) for item in items):
-        raise FaceverifyError(f"{what} must be paths or RGB frames, not {type(wrong).__name__}")
+    wrong = [item for item in items if not isinstance(item, kinds)]
+    if wrong:
+        raise FaceverifyError(f"{what} must be paths or RGB frames, not {type(wrong[0]).__name__}")
     return items
 
 
