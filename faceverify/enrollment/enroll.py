@@ -15,11 +15,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from faceverify.enrollment import journal
 from faceverify.enrollment.lfw import LfwImage, count_lfw, iter_lfw
 from faceverify.errors import DatasetError, FaceverifyError, ImageError
 from faceverify.faces.pipeline import Face, decode_image, prepare, read_image
 from faceverify.files import confine, locks
+from faceverify.home import journal
 from faceverify.home.audit import AuditLog
 from faceverify.home.store import ROLES, Store, validate_name
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from faceverify.enrollment import journal
 from faceverify.errors import FaceverifyError
 from faceverify.files import atomic, inputs, locks
+from faceverify.home import journal
 from faceverify.home.store import ROLES, Store, validate_name
 
 FORMAT = "faceverify-person"

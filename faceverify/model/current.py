@@ -6,6 +6,7 @@ are, and the shipped model (``shipped.py``) knows nothing of homes.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from faceverify.errors import FaceverifyError, ModelError
@@ -48,9 +49,15 @@ def save_calibration(store: Store, calibration: dict | None) -> None:
     if calibration is None:
         store.calibration_path.unlink(missing_ok=True)
     else:
-        record = calibration | {"model_version": model_version(store), "model_stamp": file_stamp(store.model_path)}
-        atomic.write_text(store.calibration_path, json.dumps(record, indent=2))
+        atomic.write_text(store.calibration_path, calibration_record(calibration, store.model_path))
     store.save_settings(detection_threshold=None, verification_threshold=None)
+
+
+def calibration_record(calibration: dict, model_file: Path) -> str:
+    """The calibration file's text for the model saved at ``model_file``: its thresholds, with the model's content
+    digest and stamp (a rename keeps both, so a model staged and then moved into place keeps its calibration)."""
+    record = calibration | {"model_version": content_digest(model_file), "model_stamp": file_stamp(model_file)}
+    return json.dumps(record, indent=2)
 
 
 def calibrated_thresholds(store: Store) -> dict:

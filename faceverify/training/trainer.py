@@ -27,9 +27,10 @@ import numpy as np
 
 from faceverify.errors import FaceverifyError, ModelError
 from faceverify.files import atomic, locks
+from faceverify.home import journal
 from faceverify.home.store import Store
 from faceverify.model import shipped
-from faceverify.model.current import load_current
+from faceverify.model.current import calibration_record, load_current
 from faceverify.model.network import classifier_of, embedding_of, make_siamese, save_model, with_policy
 from faceverify.model.precision import FLOAT32, compute_policy
 from faceverify.model.scorer import Scorer
@@ -161,11 +162,22 @@ class Trainer:
             report(epoch, steps, losses, 0.0)
             if out_of_time:
                 break
-        save_model(with_policy(model, FLOAT32), self.store.model_path)  # saved models are plain float32
-        result.calibration = calibrate(self.store, scorer, data, config.seed)
+        result.calibration = calibrate(scorer, data, config.seed)
+        self._swap_model(model, result.calibration)
         atomic.write_text(self.store.results_dir / "training.json", json.dumps(result.to_dict(), indent=2))
         shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)
         return result
+
+    def _swap_model(self, model, calibration: dict | None) -> None:
+        """Replace the home's model and its calibration in one change, all or nothing even if killed (see
+        :mod:`journal`): both are staged, then committed; the thresholds chosen for the old model go with it."""
+        with journal.change(self.store, journal.TRAIN) as staging:
+            staged = staging / self.store.model_path.relative_to(self.store.root)
+            save_model(with_policy(model, FLOAT32), staged)  # saved models are plain float32
+            if calibration is not None:  # else the old calibration, of another model version, no longer applies
+                atomic.write_text(staged.with_name(self.store.calibration_path.name),
+                                  calibration_record(calibration, staged))
+            journal.commit(staging, self.store)
 
     def _starting_model(self):
         """The home's current model (fine-tuning it), else the shipped generic model."""

@@ -3,7 +3,8 @@
 Each writer (enroll into an existing person, people import, import-lfw, people remove) runs as its own process and
 is killed at evenly spread moments of its run; the next writer's recovery then runs, and the home must be exactly
 in the state before the change or after it: every crop, negative and logged attempt, nothing half, no staging
-folder left. The kill harness is slow (about a minute and a half on 2 cores).
+folder left. Training's model swap is killed the same way. The kill harness is slow (about 3 minutes on 2 shared
+cores).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from helpers import encode, lfw_style_folder, noise_bgr, write
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 8  # kill points per writer, spread over its change (from its staging folder's appearance to its end)
-STAGING = (".enroll-", ".import-", ".remove-")
+STAGING = (".enroll-", ".import-", ".remove-", ".train-")
 
 
 def _state(home: Path) -> tuple[dict[str, str], int, list[str]]:
@@ -54,7 +55,7 @@ def _faceverify(home: Path, *args: str | os.PathLike) -> subprocess.Popen:
 
 def _recover(home: Path) -> None:
     """What the next writer does first: take the lock, finish or throw away what a killed writer left."""
-    code = ("import sys\nfrom faceverify.enrollment import journal\nfrom faceverify.files import locks\n"
+    code = ("import sys\nfrom faceverify.home import journal\nfrom faceverify.files import locks\n"
             "from faceverify.home.store import Store\nstore = Store(sys.argv[1])\n"
             "with locks.writing(store.root, 'test'):\n    journal.recover(store)\n")
     env = os.environ | {"PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
@@ -78,7 +79,16 @@ def _staging_appears(home: Path, writer: subprocess.Popen) -> float:
     return time.monotonic()
 
 
-def _killed_at_many_points(tmp_path: Path, before_home: Path, *args: str | os.PathLike) -> set[str]:
+def _model_state(home: Path) -> tuple[dict[str, str], object, list[str]]:
+    """What a model swap may touch: the model and its calibration by content, the chosen threshold, staging."""
+    files = {name: hashlib.sha256((home / "model" / name).read_bytes()).hexdigest()
+             for name in ("siamese.keras", "calibration.json") if (home / "model" / name).is_file()}
+    staging = sorted(p.name for p in home.iterdir() if p.name.startswith(STAGING))
+    return files, Store(home).setting("detection_threshold"), staging
+
+
+def _killed_at_many_points(tmp_path: Path, before_home: Path, *args: str | os.PathLike, kills: int = KILLS,
+                           state=_state) -> set[str]:
     """Run the writer once whole (its after state, and how long its change takes from the moment its staging
     folder appears), then killed at KILLS moments spread over that change; returns the states ('before', 'after')
     the killed runs were recovered to."""
@@ -88,21 +98,21 @@ def _killed_at_many_points(tmp_path: Path, before_home: Path, *args: str | os.Pa
     change_began = _staging_appears(whole, writer)
     assert writer.wait(timeout=300) == 0, writer.stderr.read().decode()
     change = time.monotonic() - change_began
-    before, after = _state(before_home), _state(whole)
+    before, after = state(before_home), state(whole)
     assert before != after and after[2] == []
     seen = set()
-    for point in range(KILLS):
+    for point in range(kills):
         home = tmp_path / f"killed-{point}"
         shutil.copytree(before_home, home, symlinks=True)
         writer = _faceverify(home, *args)
         _staging_appears(home, writer)
-        time.sleep(change * point / KILLS)
+        time.sleep(change * point / kills)
         writer.send_signal(signal.SIGKILL)
         writer.wait()
         _recover(home)
-        state = _state(home)
-        assert state in (before, after), f"killed {point}/{KILLS} into a {change:.2f} s change: a state between"
-        seen.add("before" if state == before else "after")
+        found = state(home)
+        assert found in (before, after), f"killed {point}/{kills} into a {change:.2f} s change: a state between"
+        seen.add("before" if found == before else "after")
         shutil.rmtree(home)
     return seen
 
@@ -136,6 +146,16 @@ def test_people_remove_killed_anywhere_removes_all_or_nothing(tmp_path):
     assert _killed_at_many_points(tmp_path, home, "people", "remove", "Ada")
 
 
+@pytest.mark.slow
+def test_training_killed_during_its_model_swap_swaps_all_or_nothing(tmp_path):
+    from conftest import make_small_store
+
+    home = make_small_store(tmp_path / "before").root
+    Store(home).save_settings(detection_threshold=0.9)
+    assert _killed_at_many_points(tmp_path, home, "train", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size",
+                                  "8", kills=2, state=_model_state)
+
+
 # -- a removal racing a decision ------------------------------------------------------------------------------------
 def _outcome(person: str) -> Outcome:
     scores = np.array([0.9], np.float32)
@@ -155,3 +175,36 @@ def test_a_decision_finished_after_its_person_was_removed_is_not_logged(tmp_path
         service.close()
     with AuditLog(store.audit_path) as log:
         assert [entry.person for entry in log.recent(100)] == []
+
+
+# -- training's model swap ---------------------------------------------------------------------------------------------
+def _staged_training(store: Store, model: bytes, committed: bool) -> None:
+    """What a training killed during its model swap leaves: the new model and calibration staged, committed or not."""
+    staged = store.root / ".train-0123" / "model"
+    write(staged / "siamese.keras", model)
+    write(staged / "calibration.json", b'{"detection_threshold": 0.2}')
+    if committed:
+        write(store.root / ".train-0123" / "COMMITTED", b"")
+
+
+@pytest.mark.parametrize("committed", [False, True])
+def test_a_model_swap_killed_before_or_after_its_commit_is_recovered_whole(committed, tmp_path):
+    from faceverify.files import locks
+    from faceverify.home import journal
+
+    store = Store(_home_with_ada(tmp_path / "home", 2))
+    write(store.model_path, b"old model")
+    write(store.calibration_path, b'{"detection_threshold": 0.7}')
+    store.save_settings(detection_threshold=0.9)
+    _staged_training(store, b"new model", committed)
+    with locks.writing(store.root, "test"):
+        journal.recover(store)
+    assert not list(store.root.glob(".train-*"))
+    if committed:  # after: the new model, its calibration, the old model's chosen threshold dropped
+        assert (store.model_path.read_bytes(), store.calibration_path.read_bytes()) == (
+            b"new model", b'{"detection_threshold": 0.2}')
+        assert store.setting("detection_threshold") is None
+    else:  # before: all as it was
+        assert (store.model_path.read_bytes(), store.calibration_path.read_bytes()) == (
+            b"old model", b'{"detection_threshold": 0.7}')
+        assert store.setting("detection_threshold") == 0.9

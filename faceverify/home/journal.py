@@ -1,10 +1,11 @@
 """Changes to the home that are all or nothing, even under ``kill -9``: stage, commit, finish.
 
-A writer (enrollment, LFW import, person import, removal) holds the home's writer lock and works in a staging folder
-in the home (``HOME/.enroll-*``, ``.import-*``, ``.remove-*``), laid out like the home itself. Its change becomes real
-at one atomic step, the commit: a marker file written into the staging folder (adding), or the person's folder
-renamed into it (removing). After the commit the writer finishes the change (moves the staged files into place;
-deletes the removed person's logged attempts, cached embeddings and crops) and deletes the staging folder.
+A writer (enrollment, LFW import, person import, removal, training's model swap) holds the home's writer lock and
+works in a staging folder in the home (``HOME/.enroll-*``, ``.import-*``, ``.remove-*``, ``.train-*``), laid out like
+the home itself. Its change becomes real at one atomic step, the commit: a marker file written into the staging
+folder (adding), or the person's folder renamed into it (removing). After the commit the writer finishes the change
+(moves the staged files into place, and for a new model drops the thresholds chosen for the old one; deletes the
+removed person's logged attempts, cached embeddings and crops) and deletes the staging folder.
 
 A writer killed at any point leaves its staging folder. The next writer, holding the lock (so the folder's writer is
 surely gone), first calls :func:`recover`: a committed change is finished, any other is thrown away. The home is
@@ -24,9 +25,9 @@ from faceverify.files import atomic, confine
 from faceverify.home.audit import AuditLog
 from faceverify.home.store import Store
 
-ENROLL, IMPORT, REMOVE = ".enroll-", ".import-", ".remove-"
+ENROLL, IMPORT, REMOVE, TRAIN = ".enroll-", ".import-", ".remove-", ".train-"
 COMMITTED = "COMMITTED"  # an adding change's marker: its staged files must all be moved into place
-STAGED_TREES = ("people", "negatives")  # what an adding change stages, as it lies in the home
+STAGED_TREES = ("people", "negatives", "model")  # what an adding change stages, as it lies in the home
 REMOVED_NAME, REMOVED_FOLDER = "name", "person"  # a removal: the person's name, then their folder moved here
 
 
@@ -58,7 +59,7 @@ def remove_person(store: Store, name: str, folder: Path, audit: AuditLog | None 
 
 def recover(store: Store) -> None:
     """Finish the committed changes that killed writers left in the home, and throw away the others."""
-    for prefix in (ENROLL, IMPORT, REMOVE):
+    for prefix in (ENROLL, IMPORT, REMOVE, TRAIN):
         for folder in sorted(store.root.glob(f"{prefix}*")):
             if not folder.is_dir() or folder.is_symlink():
                 continue
@@ -70,12 +71,16 @@ def recover(store: Store) -> None:
 
 
 def _finish_adding(folder: Path, store: Store) -> None:
-    """Move each staged file to the same place in the home; a folder the home lacks moves whole, in one rename."""
+    """Move each staged file to the same place in the home; a folder the home lacks moves whole, in one rename.
+    A new model (``.train-*``) then drops the thresholds chosen for the old one: its scores mean something new."""
     for tree in STAGED_TREES:
         staged = folder / tree
         for group in sorted(staged.iterdir()) if staged.is_dir() else []:
             target = confine.inside(store.root, tree, group.name)
             atomic.make_private_dir(target.parent)
+            if group.is_file() and not group.is_symlink():
+                os.replace(group, target)
+                continue
             if not os.path.lexists(target):
                 os.rename(group, target)
                 continue
@@ -83,6 +88,8 @@ def _finish_adding(folder: Path, store: Store) -> None:
                 destination = confine.inside(target, *file.relative_to(group).parts)
                 atomic.make_private_dir(destination.parent)
                 os.replace(file, destination)
+    if folder.name.startswith(TRAIN):
+        store.save_settings(detection_threshold=None, verification_threshold=None)
 
 
 def _finish_removal(folder: Path, store: Store, audit: AuditLog | None) -> int:
