@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from faceverify.capture.camera import parse_source
 from faceverify.enrollment.enroll import EnrollResult, enroll, remove_person
 from faceverify.errors import FaceverifyError, ImageError
 from faceverify.faces.pipeline import check_side, prepare, prepare_file
@@ -89,6 +90,9 @@ class Faceverify:
         name = validate_name(name)
         if isinstance(frames, bool) or not isinstance(frames, int) or not 1 <= frames <= MAX_BURST:
             raise FaceverifyError(f"frames must be a whole number from 1 to {MAX_BURST}, not {shown(repr(frames))}")
+        if isinstance(source, bool) or not isinstance(source, (int, str)):
+            raise FaceverifyError(f"source must be a device index or a path or URL, not {type(source).__name__}")
+        source = parse_source(str(source)) if isinstance(source, int) else source  # an index no device can have
         self.store.require_person(name)
         settings = LivenessSettings.from_settings(self.store.load_settings())
         checked = settings.enabled if liveness is None else liveness

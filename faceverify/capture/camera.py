@@ -25,7 +25,7 @@ import numpy as np
 from faceverify.errors import CameraError
 
 if "OPENCV_LOG_LEVEL" not in os.environ:
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # its [ERROR:...] lines too: one line is ours
 
 FALLBACK_FPS = 30.0
 MAX_FPS = 240.0

@@ -12,6 +12,10 @@ import numpy as np
 
 from faceverify.errors import FaceverifyError
 
+# checkpoints/training.json, the state of an interrupted training (read by checkpoints.py and readiness.py)
+STATE_SCHEMA = {"type": "object", "required": ["config", "history", "checkpoint", "pairs_per_second"],
+                "properties": {"config": {"type": "object", "properties": {"epochs": {"type": "integer"}}},
+                               "history": {"type": "array"}}}
 
 @dataclass
 class TrainingConfig:

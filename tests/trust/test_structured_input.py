@@ -119,6 +119,7 @@ def test_two_unicode_forms_of_a_name_are_one_person(tmp_path):
     (lambda fv: fv.verify("Ada", np.zeros((64, 64, 3), np.uint8), detection_threshold=2.0), "between 0 and 1"),
     (lambda fv: fv.identify(None), "paths or RGB frames"),
     (lambda fv: fv.verify_camera("Ada", 0, frames=10**20), "frames must be"),
+    (lambda fv: fv.verify_camera("Ada", 10**20), "No camera at index"),
     (lambda fv: fv.remove(None), "name is text"),
 ])
 def test_api_arguments_are_checked_with_one_clear_error(call, message, tmp_path):
