@@ -54,7 +54,8 @@ TABLE: dict[str, Setting] = {
     "liveness_seconds": Setting(_NUMBER, 6.0, (3.0, 30.0)),  # time allowed for each
     "train_epochs": Setting((int,), 50, (1, 1000)),  # the Train button's options, remembered
     "train_fine_tune": Setting((bool,), True),
-    "operator_password": Setting((dict,), None),  # its salted hash; a damaged one keeps the window locked
+    # the password's salted hash: any value counts as set (a damaged one keeps the window locked; see operator.py)
+    "operator_password": Setting((dict, list, str, int, float, bool), None),
 }
 
 

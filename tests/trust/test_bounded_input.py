@@ -248,3 +248,18 @@ def test_a_900000_character_file_name_gives_a_short_line(tmp_path, capsys):
     status, _, err = run_cli(capsys, "--home", tmp_path / "home", "enroll", "Ada", "--from", "x" * 900_000)
     line = assert_one_line_error(status, err)
     assert len(line) <= 420
+
+
+# -- the old open cases ----------------------------------------------------------------------------------------------
+def test_an_empty_home_is_refused_and_nothing_is_written_in_the_current_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    image = write(tmp_path / "in" / "a.png", encode(noise_bgr(1, 120)))
+    status, _, err = run_cli(capsys, "--home", "", "enroll", "Ada", "--from", image)
+    assert_one_line_error(status, err, "cannot be empty")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_a_failed_training_creates_no_home_folder(tmp_path, capsys):
+    status, _, err = run_cli(capsys, "--home", tmp_path / "nowhere", "train", "--epochs", "1")
+    assert_one_line_error(status, err, "enroll a person first")
+    assert not (tmp_path / "nowhere").exists()

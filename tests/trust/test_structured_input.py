@@ -164,3 +164,12 @@ def test_a_linked_cache_folder_or_file_never_costs_a_file_outside_on_removal(cac
     remove_person(store, "Ada")
     assert (outside / "Ada.npz").read_bytes() == b"not faceverify's"
     assert not (store.embeddings_dir / "v2" / "Ada.npz").is_symlink()  # the link itself went
+
+
+@pytest.mark.parametrize("damaged", [{"scrypt": "zz"}, "hash", 7, [], True])
+def test_a_damaged_operator_record_keeps_the_window_locked(damaged, tmp_path):
+    from faceverify.home import operator
+
+    store = Store(tmp_path / "home").ensure()
+    store.settings_path.write_text(json.dumps({"operator_password": damaged}))
+    assert operator.has_password(store) and not operator.check_password(store, "anything")
