@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from faceverify.capture.camera import parse_source
 from faceverify.enrollment.enroll import EnrollResult, enroll, remove_person
-from faceverify.errors import ImageError
-from faceverify.faces.pipeline import prepare, prepare_file
+from faceverify.errors import FaceverifyError, ImageError
+from faceverify.faces.pipeline import check_side, prepare, prepare_file
+from faceverify.files.inputs import shown
 from faceverify.home.store import Store, validate_name
 from faceverify.liveness.challenge import ChallengeStatus
 from faceverify.liveness.live_challenge import LivenessSettings
@@ -31,6 +33,8 @@ from faceverify.verification.live_verify import BURST_FRAMES, LiveOutcome, decid
 if TYPE_CHECKING:
     from faceverify.verification.decisions import DecisionService, Outcome
 
+MAX_ITEMS = 10_000  # images in one enrollment or frames in one decision
+MAX_BURST = 100  # frames of one camera decision
 Image = str | os.PathLike | np.ndarray  # an image file, or an RGB uint8 frame (H, W, 3)
 
 
@@ -49,7 +53,9 @@ class Faceverify:
 
     def enroll(self, name: str, images: Iterable[str | os.PathLike], role: str | None = None) -> EnrollResult:
         """Add face images (files or folders) to a person, alternating anchor and positive unless ``role`` is given."""
-        return enroll(self.store.ensure(), name, [Path(image) for image in images], role)
+        name = validate_name(name)
+        paths = [Path(image) for image in _sequence(images, "images", (str, os.PathLike))]
+        return enroll(self.store.ensure(), name, paths, role)
 
     def remove(self, name: str) -> int:
         """Delete a person: their logged attempts first, then their images and cached embeddings; entries deleted."""
@@ -76,13 +82,15 @@ class Faceverify:
     def verify_frames(self, name: str, frames: Sequence[Image], *, level: str | None = None,
                       detection_threshold: float | None = None, verification_threshold: float | None = None) -> Outcome:
         """One decision on a burst of frames (RGB uint8 arrays, or files), every frame against every positive."""
-        return self._decide(validate_name(name), frames, detection_threshold, verification_threshold, level)
+        return self._decide(validate_name(name), _sequence(frames, "frames", (str, os.PathLike, np.ndarray)),
+                            detection_threshold, verification_threshold, level)
 
     def identify(self, image: Image | Sequence[Image], *, level: str | None = None,
                  detection_threshold: float | None = None, verification_threshold: float | None = None) -> Outcome:
         """Who is this? The enrolled person whose share passes best (``outcome.person``, or 'unknown'). Logged."""
         frames = image if isinstance(image, (list, tuple)) else [image]
-        return self._decide(None, frames, detection_threshold, verification_threshold, level)
+        return self._decide(None, _sequence(frames, "images", (str, os.PathLike, np.ndarray)), detection_threshold,
+                            verification_threshold, level)
 
     def verify_camera(self, name: str, source: int | str, *, frames: int = BURST_FRAMES, liveness: bool | None = None,
                       on_status: Callable[[ChallengeStatus], None] | None = None) -> LiveOutcome:
@@ -92,6 +100,11 @@ class Faceverify:
         hears its prompts, to show them to the person.
         """
         name = validate_name(name)
+        if isinstance(frames, bool) or not isinstance(frames, int) or not 1 <= frames <= MAX_BURST:
+            raise FaceverifyError(f"frames must be a whole number from 1 to {MAX_BURST}, not {shown(repr(frames))}")
+        if isinstance(source, bool) or not isinstance(source, (int, str)):
+            raise FaceverifyError(f"source must be a device index or a path or URL, not {type(source).__name__}")
+        source = parse_source(str(source)) if isinstance(source, int) else source  # an index no device can have
         self.store.require_person(name)
         settings = LivenessSettings.from_settings(self.store.load_settings())
         checked = settings.enabled if liveness is None else liveness
@@ -115,8 +128,7 @@ class Faceverify:
                 verification: float | None, level: str | None) -> Outcome:
         if person is not None:
             self.store.require_person(person)
-        if not len(frames):
-            raise ValueError("no frames to decide on")
+        _check_thresholds(detection, verification)
         faces = [prepare_file(Path(f)) if isinstance(f, (str, os.PathLike)) else prepare(_rgb(f))
                  for f in frames]
         service = self._decisions()
@@ -133,8 +145,31 @@ class Faceverify:
 
 
 def _rgb(frame: np.ndarray) -> np.ndarray:
-    """The frame as a contiguous RGB uint8 array (H, W, 3), or ImageError saying what it is instead."""
+    """The frame as a contiguous RGB uint8 array (H, W, 3), or ImageError saying what it is instead (an empty or
+    tiny frame is refused as a tiny file is)."""
     frame = np.asarray(frame)
     if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
         raise ImageError(f"A frame must be RGB uint8 of shape (height, width, 3), not {frame.dtype} {frame.shape}")
-    return np.ascontiguousarray(frame)
+    return check_side(np.ascontiguousarray(frame), "the frame")
+
+
+def _sequence(items: object, what: str, kinds: tuple[type, ...]) -> list:
+    """``items`` as a non-empty list of ``kinds``, or FaceverifyError saying what it is instead (a single path as a
+    str would otherwise be taken for a sequence of one-letter paths)."""
+    if isinstance(items, (str, bytes, os.PathLike, np.ndarray)) or not isinstance(items, Iterable):
+        raise FaceverifyError(f"{what} must be a list, not a single {type(items).__name__}: pass [{what[:-1]}]")
+    items = list(items)
+    if not items or len(items) > MAX_ITEMS:
+        raise FaceverifyError(f"{what} must be a list of 1 to {MAX_ITEMS} items, not {len(items)}")
+    wrong = [item for item in items if not isinstance(item, kinds)]
+    if wrong:
+        raise FaceverifyError(f"{what} must be paths or RGB frames, not {type(wrong[0]).__name__}")
+    return items
+
+
+def _check_thresholds(*values: float | None) -> None:
+    """FaceverifyError unless each threshold given is a number between 0 and 1 (as on the command line)."""
+    for value in values:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not 0.0 <= value <= 1.0):
+            raise FaceverifyError(f"A threshold lies between 0 and 1, not {shown(repr(value))}")

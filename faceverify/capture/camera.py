@@ -10,6 +10,8 @@ import os
 
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET; read when FFmpeg first opens something
 
+import contextlib
+import stat
 import threading
 import time
 from collections import deque
@@ -23,7 +25,7 @@ import numpy as np
 from faceverify.errors import CameraError
 
 if "OPENCV_LOG_LEVEL" not in os.environ:
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # its [ERROR:...] lines too: one line is ours
 
 FALLBACK_FPS = 30.0
 MAX_FPS = 240.0
@@ -31,10 +33,19 @@ STREAM_TIMEOUT_MS = 5000
 FPS_WINDOW_S = 1.0
 
 
+MAX_DEVICE_INDEX = 4095
+
+
 def parse_source(text: str) -> int | str:
-    """A device index for a number such as "0"; otherwise the text itself, a path, pattern or URL."""
+    """A device index for a number such as "0"; otherwise the text itself, a path, pattern or URL.
+    CameraError for an index no device can have (OpenCV would overflow)."""
     text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() else text
+    if not (text.isascii() and text.isdigit()):
+        return text
+    if len(text) > 4 or int(text) > MAX_DEVICE_INDEX:
+        raise CameraError(f"No camera at index {text[:12]}{'…' if len(text) > 12 else ''} (at most "
+                          f"{MAX_DEVICE_INDEX})")
+    return int(text)
 
 
 def _redact(url: str) -> str:
@@ -120,6 +131,10 @@ class FrameSource:
         self.close()
 
     def _new_capture(self) -> cv2.VideoCapture:
+        if self.is_file and "%" not in self.source:  # a FIFO named like a video would block OpenCV for ever
+            with contextlib.suppress(OSError):
+                if stat.S_ISFIFO(os.stat(self.source).st_mode) or stat.S_ISSOCK(os.stat(self.source).st_mode):
+                    raise CameraError(f"{self.source} is a pipe or socket, not a video file")
         if self.is_file or isinstance(self.source, int):
             return cv2.VideoCapture(self.source)
         params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS]

@@ -15,6 +15,7 @@ from faceverify.capture.camera import parse_source
 from faceverify.cli.parser import EXIT_ERROR, EXIT_NOT_VERIFIED, EXIT_OK, build_parser
 from faceverify.cli.terminal import ProgressBar, PromptLine
 from faceverify.errors import FaceverifyError
+from faceverify.files.inputs import shown
 from faceverify.home.diagnostics import log_to_home
 from faceverify.home.store import Store, validate_name
 from faceverify.training.config import TrainingConfig
@@ -23,6 +24,8 @@ from faceverify.verification.rule import CUSTOM_LEVEL, calibration_text
 
 log = logging.getLogger(__name__)
 EXIT_BUG = 1
+
+MAX_ERROR_LINE = 400
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,22 +36,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](store, args)
     except FaceverifyError as exc:
-        print(f"faceverify: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _fail(str(exc))
     except OSError as exc:  # permission denied, disk full, ...
-        where = f": {exc.filename}" if exc.filename else ""
-        print(f"faceverify: {exc.strerror or exc}{where}", file=sys.stderr)
-        return EXIT_ERROR
+        return _fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
     except sqlite3.Error as exc:
-        print(f"faceverify: the audit log cannot be written ({exc})", file=sys.stderr)
-        return EXIT_ERROR
+        return _fail(f"the audit log cannot be written ({exc})")
     except KeyboardInterrupt:
-        print("faceverify: interrupted", file=sys.stderr)
-        return EXIT_ERROR
+        return _fail("interrupted")
     except Exception as exc:  # a bug: one line for the user, the traceback in the home's log
         log.exception("faceverify %s failed", args.command)
-        print(f"faceverify: unexpected error ({type(exc).__name__}); details in {store.log_path}", file=sys.stderr)
-        return EXIT_BUG
+        return _fail(f"unexpected error ({type(exc).__name__}); details in {store.log_path}", EXIT_BUG)
+
+
+def _fail(message: str, status: int = EXIT_ERROR) -> int:
+    """Print the error as one line of bounded length (a message may quote a file name of any length)."""
+    print(f"faceverify: {shown(message, MAX_ERROR_LINE)}", file=sys.stderr)
+    return status
 
 
 # -- commands --------------------------------------------------------------------------------------------
@@ -142,6 +145,9 @@ def _train(store: Store, args: argparse.Namespace) -> int:
                    f"epoch {progress.epoch}/{progress.epochs} loss {progress.loss:.3f}{figures}",
                    eta=progress.remaining)
 
+    if not store.root.is_dir():  # a failed training creates no home
+        raise FaceverifyError(f"No home folder at {store.root}: enroll a person first (faceverify enroll NAME --from "
+                              "PATH)")
     with ProgressBar("training") as bar:
         if args.resume:
             trainer = Trainer.resume(store, on_progress=show)
@@ -154,7 +160,7 @@ def _train(store: Store, args: argparse.Namespace) -> int:
                                     augment=args.augment, hard_negatives=args.hard_negatives,
                                     match_camera=args.match_camera, strategy=args.strategy, minutes=args.minutes,
                                     replace_if_worse=args.replace_if_worse)
-            trainer = Trainer(store.ensure(), config, on_progress=show)
+            trainer = Trainer(store, config, on_progress=show)
         result = trainer.run()
     final = result.history[-1]
     saved = f"model saved to {store.model_path}" if result.replaced else "new model not saved: the model in use stays"

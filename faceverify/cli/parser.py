@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from faceverify import __version__
+from faceverify.files.inputs import shown
 from faceverify.liveness.live_challenge import PROMPT_RANGE, SECONDS_RANGE
 from faceverify.training.config import TrainingConfig
 from faceverify.verification.levels import LEVEL_NAMES, LEVELS
@@ -21,14 +22,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: {message} (see --help)\n")
 
 
+MAX_COUNT = 1_000_000  # the largest count any option takes (a limit, epochs, frames, ...)
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+        raise argparse.ArgumentTypeError(f"{shown(repr(text))} is not a whole number") from None
+    if not 1 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_COUNT:,}, not {shown(text)}")
     return value
+
+
+def _home(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the home folder cannot be empty (it would be the current folder)")
+    return Path(text)
 
 
 def _positive_float(text: str) -> float:
@@ -66,9 +76,9 @@ def _float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        raise argparse.ArgumentTypeError(f"{shown(repr(text))} is not a number") from None
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        raise argparse.ArgumentTypeError(f"{shown(repr(text))} is not a finite number")
     return value
 
 
@@ -76,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = _Parser(prog="faceverify", description="Verify faces with a Siamese network.")
     parser.add_argument("--version", action="version", version=f"faceverify {__version__}")
-    parser.add_argument("--home", type=Path, help="data folder (default: $FACEVERIFY_HOME or the per-user data folder)")
+    parser.add_argument("--home", type=_home,
+                        help="data folder (default: $FACEVERIFY_HOME or the per-user data folder)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     enroll = commands.add_parser("enroll", help="add face images of a person")

@@ -2,16 +2,13 @@
 negatives, removing a person.
 
 Both check everything before they write: a bad file named on its own stops the whole enrollment
-with nothing written; bad files inside a folder are skipped and counted; an LFW import that fails
-part-way (a cut-short archive) leaves the negatives exactly as they were.
+with nothing written; bad files inside a folder are skipped and counted. Every change is all or nothing, even
+killed (:mod:`journal`): an LFW import that fails part-way (a cut-short archive) leaves the negatives exactly as
+they were.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,13 +18,12 @@ from pathlib import Path
 from faceverify.enrollment.lfw import LfwImage, count_lfw, iter_lfw
 from faceverify.errors import DatasetError, FaceverifyError, ImageError
 from faceverify.faces.pipeline import Face, decode_image, prepare, read_image
-from faceverify.files import atomic, confine, locks
+from faceverify.files import confine, locks
+from faceverify.home import journal
 from faceverify.home.audit import AuditLog
-from faceverify.home.store import IMAGE_SUFFIX, ROLES, Store, validate_name
+from faceverify.home.store import ROLES, Store, validate_name
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
-STAGING_PREFIX = ".import-"  # HOME/.import-<random>: an LFW import in progress
-ENROLL_STAGING_PREFIX = ".enroll-"  # HOME/.enroll-<random>: an enrollment in progress
 IMPORT_WINDOW = 64  # LFW images being prepared at once
 
 
@@ -81,17 +77,13 @@ def enroll(store: Store, name: str, paths: Iterable[Path], role: str | None = No
     """
     name = validate_name(name)
     faces, skipped = prepare_images(paths)
-    with locks.writing(store.ensure().root, "enrollment"):
-        _remove_stale_staging(store, ENROLL_STAGING_PREFIX)
-        staging = store.root / f"{ENROLL_STAGING_PREFIX}{uuid.uuid4().hex}"
+    with locks.writing(store.ensure().root, "enrollment"), journal.change(store, journal.ENROLL) as staging:
         try:
             result = _stage_enrollment(store, Store(staging), name, faces, role)
             result.skipped = skipped
-            _commit_person(Store(staging).person_dir(name), store, name)
+            journal.commit(staging, store)
         except OSError as exc:
             raise FaceverifyError(f"Enrolling {name} failed and added nothing: {exc.strerror or exc}") from None
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
     return result
 
 
@@ -110,27 +102,6 @@ def _stage_enrollment(store: Store, staged: Store, name: str, faces: list[tuple[
         result.added[chosen] += 1
         result.without_face += not face.face_found
     return result
-
-
-def _commit_person(source: Path, store: Store, name: str) -> None:
-    """Move a staged person's crops into the home: a new person in one rename, else file by file, undone on error."""
-    if not source.is_dir():
-        return  # nothing new
-    target = store.person_dir(name)
-    if not os.path.lexists(target):
-        atomic.make_private_dir(store.people_dir)
-        os.rename(source, target)
-        return
-    moved: list[Path] = []
-    try:
-        for file in sorted(source.glob(f"*/*{IMAGE_SUFFIX}")):
-            destination = atomic.make_private_dir(target / file.parent.name) / file.name
-            os.replace(file, destination)
-            moved.append(destination)
-    except BaseException:
-        for destination in moved:
-            destination.unlink(missing_ok=True)
-        raise
 
 
 @dataclass
@@ -157,10 +128,7 @@ def _import_lfw(store: Store, source: Path, people: set[str] | None,
                 on_progress: Callable[[int, int | None], None] | None) -> ImportResult:
     result = ImportResult()
     total = count_lfw(Path(source)) if people is None else None
-    _remove_stale_staging(store, STAGING_PREFIX)
-    staging = store.root / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
-    atomic.make_private_dir(staging)
-    try:
+    with journal.change(store, journal.IMPORT) as staging:
         staged = Store(staging)
         # decoding, detection and encoding release the GIL: a few threads use every core, while the
         # bounded window keeps the stream's memory small
@@ -179,21 +147,8 @@ def _import_lfw(store: Store, source: Path, people: set[str] | None,
                 _count(future.result(), result)
         if result.added == 0 and result.already_there == 0:
             raise DatasetError(f"{source}: none of its LFW images could be read")
-        _move_into(staged.negatives_dir, store.negatives_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        journal.commit(staging, store)
     return result
-
-
-def _remove_stale_staging(store: Store, prefix: str) -> None:
-    """Staging folders of imports or enrollments that were killed (SIGKILL: ``finally`` never ran), once surely
-    abandoned: nothing added to them for an hour (a running import adds to its person folders all the time)."""
-    now = time.time()
-    for folder in store.root.glob(f"{prefix}*"):
-        with contextlib.suppress(OSError):
-            touched = max(p.stat().st_mtime for p in [folder, *folder.glob("*/*")])
-            if now - touched > atomic.STALE_AFTER_S:
-                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _stage(staged: Store, image: LfwImage) -> Face | None:
@@ -214,36 +169,15 @@ def _count(face: Face | None, result: ImportResult) -> None:
         result.without_face += not face.face_found
 
 
-def _move_into(source: Path, target: Path) -> None:
-    """Rename every staged file into place (same file system, so each move is atomic); a person's folder that
-    is a link out of the home refuses the whole import before anything moves."""
-    if not source.is_dir():
-        return
-    folders = [(folder, confine.inside(target, folder.name)) for folder in source.iterdir()]
-    for folder, destination in folders:
-        atomic.make_private_dir(destination)
-        for file in folder.iterdir():
-            os.replace(file, destination / file.name)
-
-
 def remove_person(store: Store, name: str, audit: AuditLog | None = None) -> int:
-    """Delete a person's logged attempts (with their crops), then their images and cached embeddings.
-
-    The log goes first: once the images are gone the name could not be found again to finish an interrupted
-    removal. ``audit`` is an open log (else the home's is opened for the call). Returns the entries deleted.
-    Holds the home's writer lock, and first checks that nothing in the person's folder is a link or a special
-    file, so that a refusal changes nothing.
+    """Delete a person: their folder leaves the home in one rename (see :mod:`journal`), then their logged attempts
+    (with their crops) and cached embeddings go; a decision in flight for them logs nothing after it (see
+    ``AuditLog.record``). ``audit`` is an open log (else the home's is opened for the call). Returns the entries
+    deleted. Holds the home's writer lock, and first checks that nothing in the person's folder is a link or a
+    special file, so that a refusal changes nothing.
     """
     name = validate_name(name)
     store.require_person(name)  # before the lock, which would create a home that is not there
-    with locks.writing(store.root, "removal"):
+    with locks.writing(store.root, "removal"), journal.change(store, journal.REMOVE) as staging:
         confine.check_tree(store.require_person(name))
-        if audit is not None:
-            removed = audit.remove_person(name)
-        elif store.audit_path.exists():
-            with AuditLog(store.audit_path) as log:
-                removed = log.remove_person(name)
-        else:
-            removed = 0
-        store.remove_person(name)
-    return removed
+        return journal.remove_person(store, name, staging, audit)

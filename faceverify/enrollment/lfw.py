@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import os
 import re
@@ -19,10 +20,12 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from faceverify.errors import DatasetError
+from faceverify.files import inputs
 
 _IMAGE_RE = re.compile(r"(.+)_\d{4}\.jpg")
 _NAME_RE = re.compile(r"\w[\w.'-]*")
 _COMPRESSED = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
+MAX_INFLATED = 8 * 2**30  # what an LFW archive may inflate to in all (LFW itself: 230 MB)
 _ARCHIVE_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
 
 
@@ -143,12 +146,7 @@ def _positive(text: str) -> bool:
 
 def _read_lines(path: Path) -> list[tuple[int, str]]:
     """The file's ``(line number, text)`` pairs, trailing blank lines dropped."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DatasetError(f"{path} is not a text file") from None
-    except OSError as error:
-        raise DatasetError(f"{path} cannot be read: {error.strerror}") from None
+    text = inputs.read_text(Path(path), "text", DatasetError)
     lines = list(enumerate(text.rstrip().splitlines(), start=1))
     if not lines:
         raise DatasetError(f"{path} is empty")
@@ -182,23 +180,19 @@ def _scan(folder: Path) -> list[os.DirEntry]:
 
 def _iter_folder(root: Path, people: set[str] | None) -> Iterator[LfwImage]:
     for person, file in _folder_files(root, people):
-        try:
-            data = file.read_bytes()
-        except OSError as error:
-            raise DatasetError(f"{file} cannot be read: {error.strerror}") from None
-        yield LfwImage(person, file.name, data)
+        yield LfwImage(person, file.name, inputs.read_file(file, "image", DatasetError))
 
 
 def _iter_archive(path: Path, people: set[str] | None) -> Iterator[LfwImage]:
-    """Stream a (gzip, bzip2, xz or plain) tar archive's LFW members, whatever its top folder is called."""
-    try:
-        raw = open(path, "rb")
-    except OSError as error:
-        raise DatasetError(f"{path} cannot be read: {error.strerror}") from None
-    with raw:
+    """Stream a (gzip, bzip2, xz or plain) tar archive's LFW members, whatever its top folder is called.
+
+    The archive must be a regular file (a FIFO named ``lfw.tgz`` is refused at once); what it inflates to is
+    capped in all (:data:`MAX_INFLATED`) and per member (an image's cap), counting what really comes out.
+    """
+    with inputs.open_regular(path, "LFW archive", DatasetError) as raw:
         try:
-            stream = _decompressed(raw)
-            archive = tarfile.open(fileobj=stream, mode="r|")
+            stream = inputs.CappedReader(_decompressed(raw), MAX_INFLATED, str(path), DatasetError)
+            archive = tarfile.open(fileobj=io.BufferedReader(stream), mode="r|")
         except EOFError as error:  # a compressed stream that ends within its first tar block: cut short
             raise DatasetError(f"{path} is truncated or corrupt after 0 images: {error}") from None
         except _ARCHIVE_ERRORS as error:
@@ -211,7 +205,9 @@ def _iter_archive(path: Path, people: set[str] | None) -> Iterator[LfwImage]:
                     if not member.isfile() or len(parts) < 2 or _person_of(parts[-1]) != parts[-2]:
                         continue
                     if people is None or parts[-2] in people:
-                        yield LfwImage(parts[-2], parts[-1], archive.extractfile(member).read())
+                        data = inputs.read_capped(archive.extractfile(member), inputs.LIMITS["image"],
+                                                  f"{path}: {inputs.shown(member.name)}", DatasetError)
+                        yield LfwImage(parts[-2], parts[-1], data)
                         images += 1
             # Read to the end: a compressed stream cut short only shows when its end marker is missing.
             while stream.read(1 << 20):

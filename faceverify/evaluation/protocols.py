@@ -1,7 +1,6 @@
 """Evaluation protocols: the training's validation split, and LFW's pairs files (View 1 and View 2)."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import numpy as np
 from faceverify.enrollment.lfw import read_pairs_file
 from faceverify.errors import FaceverifyError
 from faceverify.faces.pipeline import prepare_file
+from faceverify.files.inputs import load_json
 from faceverify.home.store import Store
 from faceverify.training.pairs import load_pair_data, make_pairs
 from faceverify.verification.metrics import evaluate_scores
@@ -18,11 +18,17 @@ from faceverify.verification.verifier import Verifier
 Progress = Callable[[int, int], None]
 
 
+FINISHED_SCHEMA = {"type": "object", "required": ["config"], "properties": {"config": {
+    "type": "object", "required": ["seed", "lfw_identities"],
+    "properties": {"seed": {"type": "integer"}, "lfw_identities": {"type": "boolean"}}}}}
+
+
 def evaluate_validation(store: Store, threshold: float = 0.5) -> tuple[dict, np.ndarray, np.ndarray]:
     """Report on the validation pairs of the last training (same seed, so the same split)."""
+    path = store.results_dir / "training.json"
     try:
-        config = json.loads((store.results_dir / "training.json").read_text("utf-8"))["config"]
-    except (OSError, ValueError, KeyError):
+        config = load_json(path, str(path), FINISHED_SCHEMA)["config"]
+    except (OSError, FaceverifyError):
         raise FaceverifyError("No finished training to evaluate: run `faceverify train` first") from None
     verifier = Verifier(store)
     data = load_pair_data(store, config["seed"], config["lfw_identities"])

@@ -14,7 +14,7 @@ import numpy as np
 
 from faceverify.errors import ImageError
 from faceverify.faces.landmarks import Landmarks, aligned_crop, find_landmarks
-from faceverify.files.confine import read_regular_file
+from faceverify.files.inputs import check_pixels, read_file, shown
 
 CROP_SIZE = 100
 MARGIN = 0.15  # extra border around the detected face box, as a share of its side
@@ -28,10 +28,8 @@ MIN_NEIGHBOURS = 4
 TRACK_REGION = 2.0  # a tracked face is searched for in a square this many face widths wide around its last box
 TRACK_FACE_PX = 48  # ... resized so that the face is about this many pixels wide
 MIN_IMAGE_SIDE = 32
-MAX_PIXELS = 100_000_000  # larger PNG/BMP images are refused before decoding (a few KB can declare gigapixels)
 JPEG_DECODE_SIDE = 2000  # larger JPEGs are decoded at 1/2, 1/4 or 1/8 scale, their long side still >= this
 _JPEG_START = b"\xff\xd8"
-_PNG_START = b"\x89PNG\r\n\x1a\n"
 # Keeps grey and 16-bit as they are (converted below), drops alpha, and applies the EXIF orientation
 # (IMREAD_UNCHANGED would ignore it and leave phone photos lying on their side).
 _DECODE_FLAGS = cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH
@@ -61,26 +59,25 @@ class Face:
 
 
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
-    """Decode JPEG/PNG/BMP bytes to 8-bit RGB; grey, alpha and 16-bit images are converted.
+    """Decode image bytes (JPEG, PNG, BMP, TIFF, WebP, ...) to 8-bit RGB; grey, alpha and 16-bit images are converted.
 
-    Very large JPEGs are decoded at a reduced scale (fast, little memory); very large PNG/BMP images
-    are refused with a clear message instead of exhausting memory.
+    The size an image declares is checked before it is decoded (a few KB can declare gigapixels, see
+    :func:`~faceverify.files.inputs.check_pixels`); very large JPEGs are decoded at a reduced scale (fast, little
+    memory).
     """
     if not data:
-        raise ImageError(f"{name} is empty (0 bytes)")
-    flags = _DECODE_FLAGS
-    if data.startswith(_JPEG_START):
-        size = _jpeg_size(data, name)
-        if size is not None:
-            flags = _REDUCED_FLAGS[_jpeg_reduction(*size)]
-    elif (size := _declared_size(data)) is not None and size[0] * size[1] > MAX_PIXELS:
-        raise ImageError(f"{name} is too large ({size[0]}x{size[1]}): at most {MAX_PIXELS // 1_000_000} megapixels")
+        raise ImageError(f"{shown(name)} is empty (0 bytes)")
+    flags, reduction = _DECODE_FLAGS, 1
+    if data.startswith(_JPEG_START) and (size := _jpeg_size(data, name)) is not None:
+        reduction = _jpeg_reduction(*size)
+        flags = _REDUCED_FLAGS[reduction]
+    check_pixels(data, name, reduction=reduction)
     try:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     except cv2.error:  # OpenCV refuses (rather than returns None for) images over its own pixel limit
         image = None
     if image is None or image.size == 0:
-        raise ImageError(f"{name} is not an image faceverify can read (JPEG, PNG or BMP)")
+        raise ImageError(f"{shown(name)} is not an image faceverify can read (JPEG, PNG, BMP, TIFF or WebP)")
     return to_rgb8(image, name)
 
 
@@ -91,7 +88,7 @@ def _jpeg_size(data: bytes, name: str) -> tuple[int, int] | None:
     phone's "motion photo") is whole, while one cut anywhere, even inside its header, is truncated.
     None where the structure is not understood: OpenCV then judges the file.
     """
-    truncated = ImageError(f"{name} is a truncated JPEG: the file ends before the image does")
+    truncated = ImageError(f"{shown(name)} is a truncated JPEG: the file ends before the image does")
     size, pos, end = None, 2, len(data)
     while True:
         if pos + 2 > end:
@@ -139,24 +136,10 @@ def _jpeg_reduction(width: int, height: int) -> int:
     return 1
 
 
-def _declared_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) that a PNG or BMP header declares, or None for other formats."""
-    if data.startswith(_PNG_START) and len(data) >= 24 and data[12:16] == b"IHDR":
-        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    if data.startswith(b"BM") and len(data) >= 26:
-        header = int.from_bytes(data[14:18], "little")
-        if header == 12:
-            return int.from_bytes(data[18:20], "little"), int.from_bytes(data[20:22], "little")
-        if header >= 40:
-            return (abs(int.from_bytes(data[18:22], "little", signed=True)),
-                    abs(int.from_bytes(data[22:26], "little", signed=True)))
-    return None
-
-
 def read_image(path: Path) -> np.ndarray:
     """Read an image file as 8-bit RGB, with a clear message when it is missing, unreadable, not a regular file
     (a FIFO, a device) or too large."""
-    return decode_image(read_regular_file(Path(path)), str(path))
+    return decode_image(read_file(Path(path), "image", ImageError), str(path))
 
 
 def to_rgb8(image: np.ndarray, name: str = "image") -> np.ndarray:
@@ -171,12 +154,18 @@ def to_rgb8(image: np.ndarray, name: str = "image") -> np.ndarray:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
     else:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    height, width = image.shape[:2]
+    return check_side(np.ascontiguousarray(image), name)
+
+
+def check_side(rgb: np.ndarray, name: str = "image") -> np.ndarray:
+    """``rgb`` itself, or ImageError when it is too small to hold a face (an empty or 1x1 frame, a 20x20 file)."""
+    height, width = rgb.shape[:2]
     if min(height, width) < MIN_IMAGE_SIDE:
         raise ImageError(
-            f"{name} is too small ({width}x{height}): faces need at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels"
+            f"{shown(name)} is too small ({width}x{height}): faces need at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} "
+            "pixels"
         )
-    return np.ascontiguousarray(image)
+    return rgb
 
 
 _local = threading.local()

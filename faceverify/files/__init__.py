@@ -1,2 +1,2 @@
-"""Safe file primitives: atomic writes, confinement to the home (no links followed), the writer lock, content digests.
-May import: faceverify.errors only."""
+"""Safe file primitives: the one guarded way to read outside input (inputs), atomic writes, confinement to the home
+(no links followed), the writer lock, content digests. May import: faceverify.errors only."""

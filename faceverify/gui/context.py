@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from faceverify.capture.camera import parse_source
-from faceverify.errors import FaceverifyError
+from faceverify.errors import CameraError, FaceverifyError
 from faceverify.gui.qt_compat import emit
 from faceverify.gui.workers import CameraFeed
 from faceverify.home.audit import AuditLog
@@ -46,15 +46,19 @@ class AppContext(QObject):
         self._model_timer.start()
 
     # -- settings -----------------------------------------------------------------------------------------------
-    def setting(self, key: str, default: object) -> object:
-        return self.store.load_settings().get(key, default)
+    def setting(self, key: str) -> object:
+        """A saved setting of the right type and range, else its default (see ``home/settings.py``)."""
+        return self.store.setting(key)
 
     def threshold(self, key: str) -> float:
         return threshold(self.store, key)
 
     def saved_camera(self) -> int | str:
-        value = self.setting("camera", DEFAULT_CAMERA)
-        return parse_source(str(value)) if isinstance(value, (int, str)) and str(value).strip() else DEFAULT_CAMERA
+        value = str(self.setting("camera")).strip()
+        try:
+            return parse_source(value) if value else DEFAULT_CAMERA
+        except CameraError:  # an index no device can have, written by hand
+            return DEFAULT_CAMERA
 
     def use_camera(self, source: int | str) -> None:
         """Switch the feed to ``source`` and remember it for the next run."""

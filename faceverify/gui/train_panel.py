@@ -24,7 +24,8 @@ from faceverify.gui.context import AppContext
 from faceverify.gui.qt_compat import emit
 from faceverify.gui.widgets import label, primary_button, progress_bar, show_message
 from faceverify.gui.workers import Task
-from faceverify.training.config import Progress, TrainingConfig, TrainingResult
+from faceverify.home.settings import TABLE
+from faceverify.training.config import Progress, TrainingResult
 from faceverify.training.readiness import (
     discard_interrupted,
     interrupted_training,
@@ -150,11 +151,10 @@ class TrainBox(QGroupBox):
         super().__init__("3 · Train", parent)
         self.context = context
         self.task: Task | None = None
-        self.epochs = QSpinBox(minimum=1, maximum=1000, toolTip="How many times training goes over the images")
+        self.epochs = QSpinBox(minimum=1, maximum=int(TABLE["train_epochs"].range[1]),
+                               toolTip="How many times training goes over the images")
         self.epochs.valueChanged.connect(self._name_epochs)
-        saved = context.setting("train_epochs", TrainingConfig.epochs)
-        valid = isinstance(saved, int) and not isinstance(saved, bool)
-        self.epochs.setValue(saved if valid else TrainingConfig.epochs)
+        self.epochs.setValue(context.setting("train_epochs"))
         self._name_epochs(self.epochs.value())
         self.fine_tune = QCheckBox("Start from the current model", toolTip=FINE_TUNE_TIP)
         self.train_button = primary_button("Train")
@@ -218,7 +218,7 @@ class TrainBox(QGroupBox):
         self.blocker.setVisible(blocker is not None)
         own_model = self.context.has_own_model()  # without one, training starts from the shipped generic model
         self.fine_tune.setEnabled(own_model)
-        self.fine_tune.setChecked(own_model and bool(self.context.setting("train_fine_tune", True)))
+        self.fine_tune.setChecked(own_model and self.context.setting("train_fine_tune"))
         self.epochs.setEnabled(True)
         interrupted = interrupted_training(self.context.store)
         self.interrupted.setVisible(interrupted is not None)

@@ -8,11 +8,14 @@ import io
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
+from faceverify.errors import UnknownPersonError
 from faceverify.files.atomic import make_private_dir
+from faceverify.files.inputs import shown
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (
@@ -113,11 +116,21 @@ class AuditLog:
                 if name not in present:
                     self._connection.execute(f"ALTER TABLE attempts ADD COLUMN {name} {definition}")
 
-    def record(self, entry: AuditEntry) -> int:
-        """Adds the attempt; returns its id."""
+    def record(self, entry: AuditEntry, enrolled: Callable[[str], bool] | None = None) -> int:
+        """Adds the attempt; returns its id.
+
+        ``enrolled`` (a person's name -> whether they are still enrolled) is asked inside the write transaction,
+        for the attempt's person: a removal moves the person's folder away before it deletes their attempts in a
+        transaction of its own, so an attempt is either logged before that deletion (and deleted by it) or, once
+        the person is gone, refused here with UnknownPersonError. No attempt outlives its person's removal.
+        """
         values = [getattr(entry, name) for name in _COLUMNS]
         placeholders = ", ".join("?" * len(_COLUMNS))
         with self._lock, self._connection:
+            self._connection.execute("BEGIN IMMEDIATE")
+            if enrolled is not None and entry.person != "unknown" and not enrolled(entry.person):
+                raise UnknownPersonError(f"{shown(entry.person)} was removed while the decision was made: "
+                                         "nothing was logged")
             cursor = self._connection.execute(
                 f"INSERT INTO attempts ({', '.join(_COLUMNS)}) VALUES ({placeholders})", values
             )

@@ -14,7 +14,7 @@ _KEY = "operator_password"
 
 
 def has_password(store: Store) -> bool:
-    return isinstance(store.load_settings().get(_KEY), dict)
+    return store.setting(_KEY) is not None
 
 
 def _hash(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
@@ -32,7 +32,7 @@ def set_password(store: Store, password: str) -> None:
 
 def check_password(store: Store, password: str) -> bool:
     """Whether ``password`` is the operator's (False when none is set or the saved record is damaged)."""
-    record = store.load_settings().get(_KEY)
+    record = store.setting(_KEY)  # a damaged record (settings.TABLE checks its form) counts as none
     try:
         expected = bytes.fromhex(record["scrypt"])
         actual = _hash(password, bytes.fromhex(record["salt"]), record["n"], record["r"], record["p"])

@@ -20,8 +20,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,24 +31,36 @@ import numpy as np
 from faceverify.errors import FaceverifyError, InvalidNameError, UnknownPersonError
 from faceverify.faces.pipeline import encode_png
 from faceverify.files import atomic, confine
+from faceverify.files.inputs import shown
 from faceverify.home import settings
 
 ROLES = ("anchor", "positive")
 NAME_MAX = 64
+NAME_MAX_BYTES = 128  # "<name>.npz" and the like stay far below the 255 bytes file systems allow in a name
 _NAME_RE = re.compile(r"^[\w][\w .'-]*$")
 IMAGE_SUFFIX = ".png"
+EMBEDDINGS = ("model", "embeddings")  # below the home: <version>/<name>.npz, a person's cached gallery embeddings
 
 
-def validate_name(name: str) -> str:
-    """Return ``name`` stripped, or raise InvalidNameError if it could not be a safe folder name."""
-    stripped = name.strip()
+def validate_name(name: object) -> str:
+    """Return ``name`` in Unicode NFC, stripped, or raise InvalidNameError if it could not be a safe folder name.
+
+    NFC: two spellings of the same text ("\u00c5sa" and "A\u030asa") are one person, as a user reads them.
+    The name becomes file names (``<name>.npz`` in the embedding cache), so it is capped in bytes as well as in
+    characters: 64 four-byte characters would pass the one and not the other.
+    """
+    if not isinstance(name, str):
+        raise InvalidNameError(f"A person's name is text, not {type(name).__name__}")
+    stripped = unicodedata.normalize("NFC", name).strip()
     if not stripped:
         raise InvalidNameError("A person's name cannot be empty")
-    if len(stripped) > NAME_MAX:
-        raise InvalidNameError(f"A person's name can have at most {NAME_MAX} characters (this one has {len(stripped)})")
+    if len(stripped) > NAME_MAX or len(stripped.encode("utf-8", "surrogatepass")) > NAME_MAX_BYTES:
+        raise InvalidNameError(f"A person's name can have at most {NAME_MAX} characters and {NAME_MAX_BYTES} bytes "
+                               f"in UTF-8 (this one has {len(stripped)} characters)")
     if "/" in stripped or "\\" in stripped or ".." in stripped or not _NAME_RE.match(stripped):
         raise InvalidNameError(
-            f"Invalid name {name!r}: use letters, digits, spaces, '.', '-', '_' and \"'\" (no '/', '\\' or '..')"
+            f"Invalid name {shown(repr(name))}: use letters, digits, spaces, '.', '-', '_' and \"'\" (no '/', '\\' "
+            "or '..')"
         )
     return stripped
 
@@ -202,17 +214,13 @@ class Store:
             raise ValueError(f"{path} is not an enrolled image")
         confine.inside(self.root, "people", *relative.parts).unlink(missing_ok=True)
 
-    def remove_person(self, name: str) -> None:
-        """Delete a person's every crop and cached embedding (caches first: an interrupted removal can be re-run).
-
-        The whole removal (audit log, lock, link check) is :func:`enrollment.remove_person`.
-        """
-        folder = self.require_person(name)
+    def remove_caches(self, name: str) -> None:
+        """Delete a person's cached embeddings of every model version (none reached through a link)."""
         name = validate_name(name)
-        for cache in self.embeddings_dir.glob("*/*.npz"):  # also a cache written under the name as typed (" Ada ")
-            if cache.stem.strip() == name:
-                cache.unlink(missing_ok=True)
-        shutil.rmtree(folder)
+        for version in confine.names(self.root, *EMBEDDINGS, folders=True):
+            for cache in confine.names(self.root, *EMBEDDINGS, version):  # also under the name as typed (" Ada ")
+                if cache.endswith(".npz") and cache[:-4].strip() == name:
+                    confine.unlink(self.root, *EMBEDDINGS, version, cache)
 
     # -- LFW negatives ---------------------------------------------------------------------------
     def negative_path(self, person: str, file_name: str) -> Path:
@@ -242,8 +250,15 @@ class Store:
         """Saved settings (thresholds, camera, ...) of the right types, see :mod:`settings`."""
         return settings.read(self.settings_path)
 
+    def setting(self, key: str) -> object:
+        """One saved setting of the right type and range, else its default (see :data:`settings.TABLE`)."""
+        return settings.value(self.load_settings(), key)
+
     def save_settings(self, **changes: object) -> dict:
-        """Merge ``changes`` into the saved settings (a value of None removes the key), atomically."""
+        """Merge ``changes`` into the saved settings (a value of None removes the key), atomically; SettingError
+        for a value of the wrong type or out of range."""
+        for key, new in changes.items():
+            settings.check(key, new)  # before the home is created
         self.ensure()
         return settings.update(self.settings_path, changes)
 

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from faceverify.faces.pipeline import Box, Face
+from faceverify.home.settings import TABLE
 from faceverify.liveness.head_turn import MAX_EYE_SHARE, Direction, Pose, centred, mean_pose, pose_of, turned
 
 THUMBNAIL_SIZE = (80, 60)
@@ -36,8 +37,8 @@ MAX_JUMP = 0.35  # a face may move this share of its size between two frames, pl
 MAX_SPEED = 3.0
 MAX_GROWTH = 1.3  # ... and change size by this factor, plus 1 a second
 FACE_PER_EYES = 3.0  # a face's size, in eye distances (for the jump limits)
-DEFAULT_PROMPTS = 2
-DEFAULT_SECONDS = 6.0
+DEFAULT_PROMPTS = TABLE["liveness_prompts"].default
+DEFAULT_SECONDS = TABLE["liveness_seconds"].default
 
 
 def thumbnail(rgb: np.ndarray) -> np.ndarray:

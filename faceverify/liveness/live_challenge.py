@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from faceverify.faces.pipeline import Face
+from faceverify.home.settings import TABLE, value
 from faceverify.liveness.challenge import (
     DEFAULT_PROMPTS,
     DEFAULT_SECONDS,
@@ -26,8 +27,8 @@ from faceverify.liveness.challenge import (
 if TYPE_CHECKING:
     from faceverify.capture.live import LiveFeed
 
-PROMPT_RANGE = (1, 5)
-SECONDS_RANGE = (3.0, 30.0)
+PROMPT_RANGE = TABLE["liveness_prompts"].range
+SECONDS_RANGE = TABLE["liveness_seconds"].range
 IDENTITY_FRAMES = 5
 POLL_S = 0.25  # how often the time limit is checked while no frame comes
 
@@ -35,23 +36,16 @@ POLL_S = 0.25  # how often the time limit is checked while no frame comes
 @dataclass(frozen=True)
 class LivenessSettings:
     """Stored in settings.json with the other settings: ``liveness`` (on unless set false), ``liveness_prompts``,
-    ``liveness_seconds`` (per prompt). Values out of range or of the wrong type count as the defaults."""
+    ``liveness_seconds`` (per prompt), typed in :data:`faceverify.home.settings.TABLE`."""
 
     enabled: bool = True
     prompts: int = DEFAULT_PROMPTS
     seconds: float = DEFAULT_SECONDS
 
     @classmethod
-    def from_settings(cls, settings: dict) -> LivenessSettings:
-        enabled = settings.get("liveness", True)
-        prompts = settings.get("liveness_prompts", DEFAULT_PROMPTS)
-        seconds = settings.get("liveness_seconds", DEFAULT_SECONDS)
-        return cls(
-            enabled if isinstance(enabled, bool) else True,
-            prompts if type(prompts) is int and PROMPT_RANGE[0] <= prompts <= PROMPT_RANGE[1] else DEFAULT_PROMPTS,
-            float(seconds) if type(seconds) in (int, float) and SECONDS_RANGE[0] <= seconds <= SECONDS_RANGE[1]
-            else DEFAULT_SECONDS,
-        )
+    def from_settings(cls, saved: dict) -> LivenessSettings:
+        """From the saved settings; a value of the wrong type or out of range counts as the default."""
+        return cls(value(saved, "liveness"), value(saved, "liveness_prompts"), float(value(saved, "liveness_seconds")))
 
     def to_settings(self) -> dict:
         return {"liveness": self.enabled, "liveness_prompts": self.prompts, "liveness_seconds": self.seconds}

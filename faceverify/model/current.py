@@ -6,16 +6,31 @@ are, and the shipped model (``shipped.py``) knows nothing of homes.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from faceverify.errors import ModelError
+from faceverify.errors import FaceverifyError, ModelError
 from faceverify.files import atomic
 from faceverify.files.digest import content_digest, file_stamp, remember
+from faceverify.files.inputs import load_json
 from faceverify.home.store import Store
 from faceverify.model import shipped
 
 if TYPE_CHECKING:
     import keras
+
+
+CALIBRATION_SCHEMA = {
+    "type": "object", "required": ["detection_threshold", "model_version", "model_stamp"],
+    "properties": {
+        "detection_threshold": {"type": "number", "minimum": 0, "maximum": 1},
+        "verification_threshold": {"type": "number", "minimum": 0, "maximum": 1},
+        "model_version": {"type": "string", "maxLength": 128},
+        "model_stamp": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+        "validation": {"type": "object", "properties": {
+            "eer": {"type": "number"}, "n_positive": {"type": "integer"}, "n_negative": {"type": "integer"}}},
+    },
+}
 
 
 def model_version(store: Store) -> str | None:
@@ -34,9 +49,15 @@ def save_calibration(store: Store, calibration: dict | None) -> None:
     if calibration is None:
         store.calibration_path.unlink(missing_ok=True)
     else:
-        record = calibration | {"model_version": model_version(store), "model_stamp": file_stamp(store.model_path)}
-        atomic.write_text(store.calibration_path, json.dumps(record, indent=2))
+        atomic.write_text(store.calibration_path, calibration_record(calibration, store.model_path))
     store.save_settings(detection_threshold=None, verification_threshold=None)
+
+
+def calibration_record(calibration: dict, model_file: Path) -> str:
+    """The calibration file's text for the model saved at ``model_file``: its thresholds, with the model's content
+    digest and stamp (a rename keeps both, so a model staged and then moved into place keeps its calibration)."""
+    record = calibration | {"model_version": content_digest(model_file), "model_stamp": file_stamp(model_file)}
+    return json.dumps(record, indent=2)
 
 
 def calibrated_thresholds(store: Store) -> dict:
@@ -44,10 +65,8 @@ def calibrated_thresholds(store: Store) -> dict:
     if not store.has_own_model():
         return shipped.calibration()
     try:
-        record = json.loads(store.calibration_path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(record, dict):
+        record = load_json(store.calibration_path, str(store.calibration_path), CALIBRATION_SCHEMA)
+    except (FaceverifyError, OSError):  # missing or damaged: no calibrated thresholds (the defaults apply)
         return {}
     stamp, version = record.get("model_stamp"), record.get("model_version")
     if isinstance(stamp, list) and tuple(stamp) == file_stamp(store.model_path) and isinstance(version, str):

@@ -18,6 +18,7 @@ import numpy as np
 
 from faceverify.errors import ModelError
 from faceverify.files import atomic
+from faceverify.files.inputs import load_json, read_file
 
 WEIGHTS = "generic-model.npz"
 PROVENANCE = "generic-model.json"
@@ -74,19 +75,26 @@ def provenance(folder: Path | None = None) -> dict:
     return _provenance(str(Path(folder or asset_dir())))
 
 
+PROVENANCE_SCHEMA = {
+    "type": "object", "required": ["weights_sha256"],
+    "properties": {"weights_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                   "weights_bytes": {"type": "integer", "minimum": 1},
+                   "calibration": {"type": "object", "properties": {
+                       "detection_threshold": {"type": "number", "minimum": 0, "maximum": 1},
+                       "verification_threshold": {"type": "number", "minimum": 0, "maximum": 1}}}},
+}
+
+
 @cache
 def _provenance(folder: str) -> dict:
     """Read once per folder: the installed files do not change while faceverify runs, and every verification asks
     for the version of the model in use (an error is not cached: a fixed install is read again)."""
     path = Path(folder) / PROVENANCE
     try:
-        record = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        raise ModelError(f"The shipped generic model is missing or damaged ({path}): reinstall faceverify, "
+        return load_json(path, str(path), PROVENANCE_SCHEMA, ModelError)
+    except ModelError as error:
+        raise ModelError(f"The shipped generic model is missing or damaged ({error}): reinstall faceverify, "
                          "or train a model of your own") from None
-    if not isinstance(record, dict) or not isinstance(record.get("weights_sha256"), str):
-        raise ModelError(f"{path} is not a faceverify model description: reinstall faceverify")
-    return record
 
 
 def available() -> bool:
@@ -127,9 +135,10 @@ def _load(folder: str):
     record = provenance(Path(folder))
     path = Path(folder) / WEIGHTS
     try:
-        data = path.read_bytes()
-    except OSError:
-        raise ModelError(f"The shipped generic model {path} is missing: reinstall faceverify") from None
+        data = read_file(path, "model", ModelError)
+    except ModelError as error:
+        raise ModelError(f"The shipped generic model is missing or unreadable ({error}): "
+                         "reinstall faceverify") from None
     if hashlib.sha256(data).hexdigest() != record["weights_sha256"]:
         raise ModelError(f"The shipped generic model {path} is damaged (its checksum does not match): "
                          "reinstall faceverify")

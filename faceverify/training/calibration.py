@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from faceverify.home.store import Store
-from faceverify.model.current import save_calibration
 from faceverify.training.pairs import PairData, make_pairs
 from faceverify.verification.metrics import evaluate_scores
 from faceverify.verification.rule import THRESHOLD_SETTINGS, deciding_scores
@@ -23,11 +21,11 @@ CALIBRATION_PAIRS = 8192
 CALIBRATION_IMPOSTORS = 300  # enrolled people: validation images of other people verified against each
 
 
-def calibrate(store: Store, scorer: Scorer, data: PairData, seed: int) -> dict | None:
-    """Save the validation split's equal-error threshold as the model's detection threshold (None: no pairs)."""
+def calibrate(scorer: Scorer, data: PairData, seed: int) -> dict | None:
+    """The validation split's equal-error threshold as the model's detection threshold (None: no pairs); saved with
+    the model (see ``Trainer``)."""
     values, labels = calibration_scores(scorer, data, np.random.default_rng(seed))
     if not (labels.any() and not labels.all()):
-        save_calibration(store, None)
         return None
     report = evaluate_scores(values, labels)
     calibration = {
@@ -35,7 +33,6 @@ def calibrate(store: Store, scorer: Scorer, data: PairData, seed: int) -> dict |
         "verification_threshold": THRESHOLD_SETTINGS["verification_threshold"],
         "validation": report.to_dict(),
     }
-    save_calibration(store, calibration)
     return calibration
 
 

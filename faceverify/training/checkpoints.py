@@ -2,15 +2,15 @@
 whole, so that ``resume`` says so in one line instead of failing inside TensorFlow or silently starting afresh."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from faceverify.errors import FaceverifyError
+from faceverify.files.inputs import load_json
 from faceverify.home.store import Store
 from faceverify.model.tfruntime import tf
-from faceverify.training.config import TrainingConfig
+from faceverify.training.config import STATE_SCHEMA, TrainingConfig
 
 DAMAGED_CHECKPOINT = "the checkpoint is damaged: train again without --resume"
 
@@ -37,8 +37,9 @@ def checkpoint_intact(store: Store, saved: dict) -> bool:
 def saved_state(store: Store) -> dict | None:
     """The state of an interrupted training (config, history, checkpoint name), or None."""
     try:
-        saved = json.loads((store.checkpoints_dir / "training.json").read_text("utf-8"))
+        path = store.checkpoints_dir / "training.json"
+        saved = load_json(path, str(path), STATE_SCHEMA)  # bounded in size and depth
         TrainingConfig(**saved["config"])
-        return saved if {"history", "checkpoint", "pairs_per_second"} <= saved.keys() else None
+        return saved
     except (OSError, ValueError, KeyError, TypeError, FaceverifyError):
         return None

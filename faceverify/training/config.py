@@ -16,6 +16,10 @@ from faceverify.errors import FaceverifyError
 if TYPE_CHECKING:
     from faceverify.training.acceptance import Comparison
 
+# checkpoints/training.json, the state of an interrupted training (read by checkpoints.py and readiness.py)
+STATE_SCHEMA = {"type": "object", "required": ["config", "history", "checkpoint", "pairs_per_second"],
+                "properties": {"config": {"type": "object", "properties": {"epochs": {"type": "integer"}}},
+                               "history": {"type": "array"}}}
 
 @dataclass
 class TrainingConfig:

@@ -2,11 +2,13 @@
 left behind, and whether the model a training made is good enough to use. No TensorFlow, no Qt."""
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass
 
+from faceverify.errors import FaceverifyError
+from faceverify.files.inputs import load_json
 from faceverify.home.store import Store
+from faceverify.training.config import STATE_SCHEMA
 
 MIN_PAIR_IMAGES = 2  # training needs at least this many anchors and positives of a person
 UNUSABLE_EER = 0.35  # a validation equal error rate from here up (chance is 0.5): the model is not usable
@@ -46,10 +48,11 @@ class Interrupted:
 
 def interrupted_training(store: Store) -> Interrupted | None:
     """The training left in the store's checkpoints by a cancel or a crash, or None."""
+    path = store.checkpoints_dir / "training.json"
     try:
-        saved = json.loads((store.checkpoints_dir / "training.json").read_text("utf-8"))
+        saved = load_json(path, str(path), STATE_SCHEMA)
         epochs_done, epochs = len(saved["history"]), int(saved["config"]["epochs"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, KeyError, FaceverifyError):
         return None
     size = sum(f.stat().st_size for f in store.checkpoints_dir.iterdir() if f.is_file())
     return Interrupted(epochs_done, epochs, size)

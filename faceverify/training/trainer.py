@@ -27,9 +27,10 @@ import numpy as np
 
 from faceverify.errors import FaceverifyError, ModelError
 from faceverify.files import atomic, locks
+from faceverify.home import journal
 from faceverify.home.store import Store
 from faceverify.model import shipped
-from faceverify.model.current import load_current, model_version
+from faceverify.model.current import calibration_record, load_current, model_version
 from faceverify.model.network import (
     classifier_of,
     embedding_of,
@@ -173,8 +174,8 @@ class Trainer:
         result.comparison = compare(None if config.replace_if_worse else self._model_in_use(), scorer, data,
                                     config.seed)
         if result.replaced:
-            save_model(with_policy(model, FLOAT32), self.store.model_path)  # saved models are plain float32
-            result.calibration = calibrate(self.store, scorer, data, config.seed)
+            result.calibration = calibrate(scorer, data, config.seed)
+            self._swap_model(model, result.calibration)
             save_held_out(self.store, data.validation.negative_people)
             cohort_embeddings(self.store, model_version(self.store), scorer.embed)  # cached for the security levels
         atomic.write_text(self.store.results_dir / "training.json", json.dumps(result.to_dict(), indent=2))
@@ -187,6 +188,17 @@ class Trainer:
             return Scorer(for_inference(load_current(self.store)))
         except ModelError:
             return None
+
+    def _swap_model(self, model, calibration: dict | None) -> None:
+        """Replace the home's model and its calibration in one change, all or nothing even if killed (see
+        :mod:`journal`): both are staged, then committed; the thresholds chosen for the old model go with it."""
+        with journal.change(self.store, journal.TRAIN) as staging:
+            staged = staging / self.store.model_path.relative_to(self.store.root)
+            save_model(with_policy(model, FLOAT32), staged)  # saved models are plain float32
+            if calibration is not None:  # else the old calibration, of another model version, no longer applies
+                atomic.write_text(staged.with_name(self.store.calibration_path.name),
+                                  calibration_record(calibration, staged))
+            journal.commit(staging, self.store)
 
     def _starting_model(self):
         """The home's current model (fine-tuning it), else the shipped generic model."""

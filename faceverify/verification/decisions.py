@@ -148,7 +148,7 @@ class DecisionService:
     def log(self, outcome: Outcome, face: Face, liveness: LivenessResult = NOT_CHECKED) -> None:
         """Record an outcome in the audit log (with ``face``'s crop if it failed and the setting is on)."""
         d = outcome.decision
-        keep_crop = not outcome.accepted and self.store.load_settings().get("log_failed_crops", False)
+        keep_crop = not outcome.accepted and self.store.setting("log_failed_crops")
         self.audit.record(AuditEntry(
             kind=outcome.kind, person=outcome.person, verified=outcome.accepted,
             share=d.share if d else 0.0, mean_score=d.mean_score if d else 0.0,
@@ -159,7 +159,7 @@ class DecisionService:
             candidate=d.person if d and outcome.identification and not outcome.accepted else None,
             liveness=liveness.audit_value, liveness_reason=liveness.reason if liveness.checked else "",
             level=d.level if d else CUSTOM_LEVEL,
-        ))
+        ), self.store.has_person)
 
     def log_refusal(self, image: str, person: str | None, detection: float | Level, verification: float,
                     liveness: LivenessResult) -> None:
@@ -167,7 +167,8 @@ class DecisionService:
         self.audit.record(AuditEntry(
             kind="verify" if person else "identify", person=person or "unknown", verified=False, share=0.0,
             mean_score=0.0, verification_threshold=verification, model_version="", source=self.source, image=image,
-            liveness=liveness.audit_value, liveness_reason=liveness.reason, **_unscored(detection)))
+            liveness=liveness.audit_value, liveness_reason=liveness.reason, **_unscored(detection)),
+            self.store.has_person)
 
     def _log_error(self, image: str, person: str | None, detection: float | Level, verification: float,
                    error: str) -> None:
@@ -175,7 +176,8 @@ class DecisionService:
         self.audit.record(AuditEntry(
             kind="identify" if person is None else "verify", person=person or "unknown", verified=False, share=0.0,
             mean_score=0.0, verification_threshold=verification, model_version=model_version(self.store) or "",
-            source=self.source, image=image, error=error, **_unscored(detection)))
+            source=self.source, image=image, error=error, **_unscored(detection)),
+            self.store.has_person)
 
 
 def _unscored(detection: float | Level) -> dict:

@@ -9,7 +9,6 @@ number of enrolled images.
 from __future__ import annotations
 
 import io
-import shutil
 import threading
 import time
 import zipfile
@@ -19,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from faceverify.errors import FaceverifyError, ModelError
-from faceverify.files import atomic
-from faceverify.home.store import Store, read_crops
+from faceverify.files import confine
+from faceverify.home.store import EMBEDDINGS, Store, read_crops
 from faceverify.model.current import load_current, model_version
 from faceverify.model.network import for_inference
 from faceverify.model.scorer import Scorer
@@ -29,6 +28,7 @@ from faceverify.verification.levels import Level, NoCohortError, PersonThreshold
 from faceverify.verification.rule import CUSTOM_LEVEL, DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
 from faceverify.verification.thresholds import threshold
 
+MAX_CACHE_BYTES = 256 * 2**20  # 5,000 images of 4,096 float32 each are 80 MB
 RACY_NS = 2_000_000_000  # a folder changed this recently may change again within its timestamps' granularity
 
 
@@ -140,13 +140,18 @@ class Verifier:
             self._galleries[name] = (keys, embeddings, stamp)
             return embeddings
 
-    def _cache_path(self, name: str):
-        return self.store.embeddings_dir / (self.version or "none") / f"{name}.npz"
+    def _cache_parts(self, name: str) -> tuple[str, ...]:
+        """Where a person's cache lies below the home: ``model/embeddings/<version>/<name>.npz``."""
+        return (*EMBEDDINGS, self.version or "none", f"{name}.npz")
 
     def _read_cache(self, name: str) -> dict[str, np.ndarray]:
-        """The cached embeddings of a person's images by file name; a damaged cache counts as empty (recomputed)."""
+        """The cached embeddings of a person's images by file name; a damaged cache counts as empty (recomputed).
+        Read through no link (see :mod:`confine`)."""
+        data = confine.read_bytes(self.store.root, *self._cache_parts(name), limit=MAX_CACHE_BYTES)
+        if data is None:
+            return {}
         try:
-            with np.load(self._cache_path(name), allow_pickle=False) as saved:
+            with np.load(io.BytesIO(data), allow_pickle=False) as saved:
                 keys, embeddings = saved["keys"], saved["embeddings"]
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return {}
@@ -156,13 +161,13 @@ class Verifier:
         return dict(zip(keys.tolist(), embeddings))
 
     def _write_cache(self, name: str, keys: tuple[str, ...], embeddings: np.ndarray) -> None:
-        """Save a person's gallery atomically; caches of older model versions are dropped."""
-        for old in self.store.embeddings_dir.glob("*"):
-            if old.name != self.version:
-                shutil.rmtree(old, ignore_errors=True)
+        """Save a person's gallery atomically, through no link; caches of older model versions are dropped."""
+        for old in confine.names(self.store.root, *EMBEDDINGS, folders=True):
+            if old != self.version:
+                confine.remove_entry(self.store.root, *EMBEDDINGS, old)
         buffer = io.BytesIO()
         np.savez(buffer, keys=np.asarray(keys, dtype=str), embeddings=embeddings)
-        atomic.write_bytes(self._cache_path(name), buffer.getvalue())
+        confine.write_bytes(self.store.root, *self._cache_parts(name), data=buffer.getvalue())
 
     # -- security levels -------------------------------------------------------------------------------
     def level_threshold(self, name: str, level: Level, verification: float) -> PersonThreshold:

@@ -142,7 +142,7 @@ def test_read_people_file(tmp_path: Path) -> None:
         with_count.write_text(text)
         with pytest.raises(DatasetError, match=message):
             read_people_file(with_count)
-    with pytest.raises(DatasetError, match="cannot be read"):
+    with pytest.raises(DatasetError, match="File not found"):
         read_people_file(tmp_path / "missing.txt")
 
 

@@ -73,8 +73,8 @@ def _honest_name(data: bytes, role: str = "anchor") -> str:
 
 GOOD = _png(_crop(9))
 BAD_ARCHIVES = {
-    "dot-dot": ({"../../evil.png": GOOD}, "not a crop's name"),
-    "absolute": ({"/tmp/evil.png": GOOD}, "not a crop's name"),
+    "dot-dot": ({"../../evil.png": GOOD}, "images[0].role: '..' is not one of"),
+    "absolute": ({"/tmp/evil.png": GOOD}, "images[0].role: '' is not one of"),
     "nested": ({"anchor/sub/" + _honest_name(GOOD).split("/")[1]: GOOD}, "not a crop's name"),
     "wrong size": ({_honest_name(_png(_crop(1)[:50])): _png(_crop(1)[:50])}, "not a 100x100 face crop"),
     "not an image": ({_honest_name(b"#!/bin/sh"): b"#!/bin/sh"}, "not a 100x100 face crop"),
@@ -98,11 +98,12 @@ def test_unlisted_members_bad_checksums_bad_names_and_non_archives_are_refused(t
     store = Store(tmp_path / "home")
     listed = _honest_name(GOOD)
     cases = {
-        "unlisted": (_archive(tmp_path / "1.zip", {listed: GOOD}, images=[]), "does not list"),
+        "unlisted": (_archive(tmp_path / "1.zip", {listed: GOOD, _honest_name(_png(_crop(2))): _png(_crop(2))},
+                              images=[{"file": listed, "role": "anchor", "sha256": listed[7:-4]}]), "does not list"),
         "checksum": (_archive(tmp_path / "2.zip", {listed: GOOD},
                               images=[{"file": listed, "role": "anchor", "sha256": "0" * 64}]), "not a crop's name"),
         "name": (_archive(tmp_path / "3.zip", {listed: GOOD}, name="../root"), "Invalid name"),
-        "format": (_archive(tmp_path / "4.zip", {listed: GOOD}, format="other"), "Not a faceverify-person"),
+        "format": (_archive(tmp_path / "4.zip", {listed: GOOD}, format="other"), "'faceverify-person' was expected"),
     }
     (tmp_path / "5.zip").write_bytes(b"not a zip at all")
     cases["not a zip"] = (tmp_path / "5.zip", "not a readable enrollment archive")

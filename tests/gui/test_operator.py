@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QDialog, QFileDialog, QLineEdit
 
+from faceverify.enrollment.enroll import remove_person
 from faceverify.errors import FaceverifyError
 from faceverify.gui.operator_lock import PasswordDialog
 from faceverify.home import operator
@@ -100,7 +101,7 @@ def test_people_tab_exports_and_imports_a_person(open_gui, home, tmp_path, qtbot
     qtbot.waitUntil(lambda: people.message.text().startswith("Exported"), timeout=WAIT_MS)
     assert people.message.text() == "Exported Ada: 2 anchors and 1 positive."
 
-    store.remove_person("Ada")
+    remove_person(store, "Ada")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(tmp_path / "ada.zip"), ""))
     people.import_button.click()
     qtbot.waitUntil(lambda: people.message.text().startswith("Imported"), timeout=WAIT_MS)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import noise_image
+from faceverify.enrollment.enroll import remove_person
 from faceverify.errors import InvalidNameError, UnknownPersonError
 from faceverify.files import atomic
 from faceverify.home.store import Store, default_home, read_crop, validate_name
@@ -44,11 +45,11 @@ def test_remove_person_deletes_images_and_cached_embeddings(tmp_path):
     cache.mkdir(parents=True)
     (cache / "Ada.npz").write_bytes(b"x")
     (cache / "Bob.npz").write_bytes(b"x")
-    store.remove_person("Ada")
+    remove_person(store, "Ada")
     assert [p.name for p in store.people()] == ["Bob"]
     assert sorted(p.name for p in cache.iterdir()) == ["Bob.npz"]
     with pytest.raises(UnknownPersonError, match="Bob"):
-        store.remove_person("Ada")
+        remove_person(store, "Ada")
 
 
 def test_remove_image_only_inside_the_people_folder(tmp_path):
