@@ -11,7 +11,7 @@ import pytest
 from faceverify.capture.camera import CameraReader, FrameSource, list_devices, parse_source
 from faceverify.errors import CameraError
 
-SHARED_VIDEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "video" / "asl_book.mkv"
+SHARED_VIDEO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "video" / "asl_book.mkv"
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)]  # RGB: red, green, blue, yellow
 SIZE = (48, 32)  # width, height
 
