@@ -20,12 +20,12 @@ import hashlib
 import os
 import re
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+import platformdirs
 
 from faceverify.errors import FaceverifyError, InvalidNameError, UnknownPersonError
 from faceverify.faces.pipeline import encode_png
@@ -53,14 +53,11 @@ def validate_name(name: str) -> str:
 
 
 def default_home() -> Path:
-    """FACEVERIFY_HOME, else the per-user data folder of this platform."""
+    """FACEVERIFY_HOME, else this platform's per-user data folder, as platformdirs finds it: $XDG_DATA_HOME or
+    ~/.local/share (Linux), ~/Library/Application Support (macOS), %LOCALAPPDATA% (Windows), then faceverify."""
     if env := os.environ.get("FACEVERIFY_HOME"):
         return Path(env).expanduser()
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "faceverify"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "faceverify"
-    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "faceverify"
+    return Path(platformdirs.user_data_dir("faceverify", appauthor=False, roaming=False))
 
 
 @dataclass(frozen=True)
