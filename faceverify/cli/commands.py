@@ -261,6 +261,38 @@ def _liveness(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _operator(store: Store, args: argparse.Namespace) -> int:
+    from faceverify.home import operator
+
+    had = operator.has_password(store)
+    if args.action == "clear":
+        print("operator password removed: the window starts open" if operator.clear_password(store)
+              else "no operator password was set: nothing to remove")
+    elif args.action in ("set", "change"):
+        if args.action == "change" and not had:
+            raise FaceverifyError("No operator password is set yet: faceverify operator set")
+        if args.action == "set" and had:
+            raise FaceverifyError("An operator password is set already: faceverify operator change replaces it")
+        operator.set_password(store.ensure(), _read_new_password())
+        print("operator password changed" if had else "operator password set: the window starts locked")
+    else:
+        print("operator password: set (the window starts locked)" if had
+              else "operator password: none (the window is open to everyone)")
+    return EXIT_OK
+
+
+def _read_new_password() -> str:
+    """The new password: typed twice, hidden, on a terminal; else the first line of stdin (for scripts)."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    password = getpass.getpass("New operator password: ")
+    if getpass.getpass("Again: ") != password:
+        raise FaceverifyError("The two passwords differ: nothing was changed")
+    return password
+
+
 def _bench(store: Store, args: argparse.Namespace) -> int:
     from faceverify.evaluation.bench import run_benchmark
 
@@ -276,5 +308,6 @@ def _gui(store: Store, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
     "enroll": _enroll, "import-lfw": _import_lfw, "people": _people, "train": _train, "evaluate": _evaluate,
-    "verify": _verify, "identify": _identify, "log": _log, "liveness": _liveness, "bench": _bench, "gui": _gui,
+    "verify": _verify, "identify": _identify, "log": _log, "liveness": _liveness, "operator": _operator,
+    "bench": _bench, "gui": _gui,
 }

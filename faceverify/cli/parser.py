@@ -178,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     liveness.add_argument("--prompts", type=_in_range(int, *PROMPT_RANGE), help="head turns asked for")
     liveness.add_argument("--seconds", type=_in_range(float, *SECONDS_RANGE), help="time allowed for each")
 
+    operator = commands.add_parser("operator", help="show, set, change or clear the operator's password (the window's)")
+    operator.add_argument("action", nargs="?", choices=("status", "set", "change", "clear"), default="status",
+                          help="set or change: asks for the new password twice (on a terminal) or reads one line "
+                          "from stdin; clear: the window starts open again (also the way back from a forgotten one)")
+
     commands.add_parser("bench", help="measure verification speed on this machine")
     gui = commands.add_parser("gui", help="start the desktop app")
     gui.add_argument("--camera", help="device index, video file or stream URL")
