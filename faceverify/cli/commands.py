@@ -92,8 +92,11 @@ def _transfer(store: Store, args: argparse.Namespace) -> int:
         print(f"exported {done.name}: {done.anchors} anchors, {done.positives} positives to {args.file}")
     else:
         done = import_person(store.ensure(), args.file)
-        print(f"imported {done.name}: {done.anchors} anchors, {done.positives} positives "
-              f"({done.already_there} already there)")
+        if done.anchors + done.positives:
+            print(f"imported {done.name}: {done.anchors} anchors, {done.positives} positives added "
+                  f"({done.already_there} already enrolled)")
+        else:
+            print(f"nothing new: all {done.already_there} images of {done.name} are enrolled already")
     return EXIT_OK
 
 

@@ -37,7 +37,8 @@ class TransferError(FaceverifyError):
 
 @dataclass(frozen=True)
 class Transferred:
-    """What an import or export moved: the person, their crops by role, and those already there (not added)."""
+    """What an import or export moved: the person, the crops it wrote by role, and (import) those it found already
+    enrolled, which it left as they were."""
 
     name: str
     anchors: int
@@ -77,10 +78,11 @@ def import_person(store: Store, path: Path) -> Transferred:
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as error:
         raise TransferError(f"{Path(path).name} is not a readable enrollment archive: {error}") from error
     with locks.writing(store.ensure().root, "person import"):  # one writer at a time, as for an enrollment
-        already = sum(store.find_image(name, pixels) is not None for _, pixels in crops)
-        for role, pixels in crops:
+        new = [(role, pixels) for role, pixels in crops if store.find_image(name, pixels) is None]
+        for role, pixels in new:
             store.add_image(name, role, pixels)
-    return Transferred(name, *(sum(r == role for r, _ in crops) for role in ROLES), already_there=already)
+    return Transferred(name, *(sum(r == role for r, _ in new) for role in ROLES),
+                       already_there=len(crops) - len(new))
 
 
 def _read(archive: zipfile.ZipFile) -> tuple[str, list[tuple[str, np.ndarray]]]:

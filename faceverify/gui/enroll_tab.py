@@ -192,9 +192,12 @@ class EnrollTab(QWidget):
         self.lists[capture.role].add(capture.path, capture.pixels)
         self._show_counts()
 
-    def _on_capture_done(self, stored: int) -> None:
-        if stored:
-            show_message(self.capture_message, f"Captured {plural(stored, 'image')}.", "ok")
+    def _on_capture_done(self, captured: jobs.Captured) -> None:
+        repeated = (f" ({plural(captured.repeated, 'frame')} repeated an image already stored: not stored twice)"
+                    if captured.repeated else "")
+        if captured.stored or captured.repeated:
+            show_message(self.capture_message, f"Captured {plural(captured.stored, 'new image')}{repeated}.",
+                         "ok" if captured.stored else "error")
         emit(self.context.people_changed)
 
     def _on_capture_failed(self, message: str) -> None:

@@ -23,6 +23,14 @@ def _images(done: Transferred) -> str:
     return f"{plural(done.anchors, 'anchor')} and {plural(done.positives, 'positive')}"
 
 
+def import_text(done: Transferred) -> str:
+    """What an import added, in words: nothing new when every image was enrolled already."""
+    if not done.anchors + done.positives:
+        return f"Nothing new to import: all {plural(done.already_there, 'image')} of {done.name} are enrolled already."
+    again = f" ({plural(done.already_there, 'image')} already enrolled, left as they were)" if done.already_there else ""
+    return f"Imported {done.name}: {_images(done)} added{again}."
+
+
 class PeopleView(QWidget):
     """Lists the people; removing one deletes their images and their audit log entries (privacy)."""
 
@@ -129,12 +137,14 @@ class PeopleView(QWidget):
         show_message(self.message, f"Exported {done.name}: {_images(done)}.", "ok")
 
     def _on_imported(self, done: Transferred) -> None:
-        again = f" ({plural(done.already_there, 'image')} already there)" if done.already_there else ""
-        show_message(self.message, f"Imported {done.name}: {_images(done)}{again}.", "ok")
+        show_message(self.message, import_text(done), "ok" if done.anchors + done.positives else "hint")
         emit(self.context.people_changed)
 
-    def _on_removed(self, entries: int) -> None:
-        show_message(self.message, f"Removed, with {entries} audit log entr{'y' if entries == 1 else 'ies'}.", "ok")
+    def _on_removed(self, removed: tuple[str, int]) -> None:
+        name, entries = removed
+        logged = (f" and {entries} audit log entr{'y' if entries == 1 else 'ies'} about them" if entries
+                  else ". The audit log had no entries about them")
+        show_message(self.message, f"Removed {name}: their images{logged}.", "ok")
         emit(self.context.people_changed)
         emit(self.context.audit_changed)
 

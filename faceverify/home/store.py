@@ -174,13 +174,17 @@ class Store:
         folder = self.person_dir(name)
         return next((p for r in ROLES if (p := confine.inside(folder, r, file_name)).is_file()), None)
 
-    def add_image(self, name: str, role: str, pixels: np.ndarray) -> Path:
-        """Store one crop for a person (creating the person); identical crops are stored once."""
+    def image_path(self, name: str, role: str, pixels: np.ndarray) -> Path:
+        """Where this crop is (or would be) stored for the person in that role."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
-        data = encode_png(pixels)
-        path = confine.inside(self.person_dir(name), role, _image_name(data))
+        return confine.inside(self.person_dir(name), role, _image_name(encode_png(pixels)))
+
+    def add_image(self, name: str, role: str, pixels: np.ndarray) -> Path:
+        """Store one crop for a person (creating the person); identical crops are stored once."""
+        path = self.image_path(name, role, pixels)
         if not path.exists():
+            data = encode_png(pixels)
             self.ensure()
             atomic.make_private_dir(self.people_dir)
             atomic.write_bytes(path, data)

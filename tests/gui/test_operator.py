@@ -105,6 +105,10 @@ def test_people_tab_exports_and_imports_a_person(open_gui, home, tmp_path, qtbot
     people.import_button.click()
     qtbot.waitUntil(lambda: people.message.text().startswith("Imported"), timeout=WAIT_MS)
     assert people.table.rowCount() == 1 and people.table.cell(0, 0) == "Ada"
+    assert people.message.text() == "Imported Ada: 2 anchors and 1 positive added."
+    people.import_button.click()
+    qtbot.waitUntil(lambda: people.message.text().startswith("Nothing new"), timeout=WAIT_MS)
+    assert people.message.text() == "Nothing new to import: all 3 images of Ada are enrolled already."
 
     (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 broken")
     people.import_file(tmp_path / "bad.zip")
