@@ -9,7 +9,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from faceverify.enrollment.enroll import EnrollResult
 from faceverify.errors import InvalidNameError
-from faceverify.gui import jobs
+from faceverify.gui import dialogs, jobs
 from faceverify.gui.camera_view import CameraView
 from faceverify.gui.context import AppContext
 from faceverify.gui.image_list import ImageList
@@ -228,9 +227,8 @@ class EnrollTab(QWidget):
         name = self.name()
         if name is None or self.busy_task is not None:
             return
-        folder = QFileDialog.getExistingDirectory(self, f"Folder of images of {name}")
-        if folder:
-            self.enroll_folder(name, Path(folder))
+        if folder := dialogs.open_folder(self, self.context, f"Folder of images of {name}"):
+            self.enroll_folder(name, folder)
 
     def enroll_folder(self, name: str, folder: Path) -> None:
         """Add every image of ``folder`` to ``name``, alternating anchors and positives (in a worker)."""

@@ -6,10 +6,10 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from faceverify.files import atomic
-from faceverify.gui import style
+from faceverify.gui import dialogs, style
 from faceverify.gui.context import AppContext
 from faceverify.gui.tables import Table
 from faceverify.gui.widgets import label, show_message
@@ -138,9 +138,8 @@ class LogView(QWidget):
         self.person.blockSignals(blocked)
 
     def ask_export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the log", "faceverify-log.csv", "CSV files (*.csv)")
-        if path:
-            self.export(Path(path))
+        if path := dialogs.save_file(self, self.context, "Export the log", "faceverify-log.csv", "CSV files (*.csv)"):
+            self.export(path)
 
     def export(self, path: Path) -> bool:
         """Write the attempts shown as CSV to ``path``; whether it was written (if not, the error is shown)."""

@@ -1,4 +1,5 @@
-"""The settings file (``HOME/settings.json``): what the user chose (thresholds, camera, crop logging).
+"""The settings file (``HOME/settings.json``): what the user chose (thresholds, camera, crop logging, liveness,
+the folder file dialogs open in).
 
 A file written by hand may hold anything; a known setting of the wrong type (``"log_failed_crops": "false"``)
 is left out, so that it falls back to its default, never to what the wrong type would mean to Python
@@ -14,6 +15,8 @@ from faceverify.files import atomic
 TYPES: dict[str, tuple[type, ...]] = {
     "detection_threshold": (int, float), "verification_threshold": (int, float),
     "log_failed_crops": (bool,), "camera": (int, str),
+    "liveness": (bool,), "liveness_prompts": (int,), "liveness_seconds": (int, float),
+    "last_folder": (str,),
 }
 
 

@@ -17,7 +17,8 @@ def _with_stdin(monkeypatch, text: str) -> None:
 
 def test_set_change_and_clear_the_password(monkeypatch, tmp_path, capsys):
     home, store = tmp_path / "home", Store(tmp_path / "home")
-    assert run_cli(capsys, "--home", home, "operator")[1] == "operator password: none (the window is open to everyone)\n"
+    status, out, _ = run_cli(capsys, "--home", home, "operator")
+    assert (status, out) == (0, "operator password: none (the window is open to everyone)\n")
     _with_stdin(monkeypatch, "first-secret\n")
     status, out, err = run_cli(capsys, "--home", home, "operator", "set")
     assert (status, out, err) == (0, "operator password set: the window starts locked\n", "")
@@ -32,7 +33,8 @@ def test_set_change_and_clear_the_password(monkeypatch, tmp_path, capsys):
     assert run_cli(capsys, "--home", home, "operator", "clear")[:2] == (0, "operator password removed: the window "
                                                                          "starts open\n")
     assert not operator.has_password(store) and store.load_settings() == {"detection_threshold": 0.4}
-    assert run_cli(capsys, "--home", home, "operator", "clear")[1] == "no operator password was set: nothing to remove\n"
+    assert run_cli(capsys, "--home", home, "operator", "clear")[1] == ("no operator password was set: nothing to "
+                                                                      "remove\n")
 
 
 @pytest.mark.parametrize("action, stdin, phrase", [

@@ -25,7 +25,6 @@ def test_training_and_removal_are_refused_while_another_process_trains(open_gui,
 
         people = window.people_view
         people.table.selectRow(0)
-        monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.Yes)
         people.remove_selected()
         qtbot.waitUntil(lambda: "another faceverify training" in people.message.text(), timeout=WAIT_MS)
         assert [p.name for p in store.people()] == ["Ada"]

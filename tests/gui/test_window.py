@@ -153,7 +153,8 @@ def test_an_attempt_the_model_could_not_decide_is_listed_as_an_error(open_gui, h
     assert window.log_view.table.cell(0, 2) == "ERROR: the model is damaged"
 
 
-def test_removing_a_person_removes_their_images_and_log_entries(open_gui, qtbot, home, monkeypatch):
+def test_removing_a_person_asks_once_with_cancel_as_default_then_removes_images_and_log_entries(
+        open_gui, qtbot, home, confirmations):
     for name in ("Ada", "Grace"):
         _enroll_fake(home, name)
     with AuditLog(Store(home).audit_path) as log:
@@ -163,14 +164,26 @@ def test_removing_a_person_removes_their_images_and_log_entries(open_gui, qtbot,
     people = window.people_view
     assert [people.table.cell(row, 0) for row in range(people.table.rowCount())] == ["Ada", "Grace"]
     people.table.selectRow(0)
-    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.Yes)
+    confirmations.answer = False
+    people.remove_selected()
+    assert confirmations.asked == [("Remove person", "Cancel", ["Cancel", "Remove Ada"])]
+    assert people.table.rowCount() == 2, "Cancel removes nobody"
+    confirmations.answer = True
     people.remove_selected()
     qtbot.waitUntil(lambda: people.table.rowCount() == 1, timeout=WAIT_MS)
+    assert len(confirmations.asked) == 2, "asked once per removal"
     assert people.table.cell(0, 0) == "Grace"
     assert [e.person for e in window.context.audit.recent()] == ["Grace"]
+    assert people.message.text() == "Removed Ada: their images and 1 audit log entry about them."
     window.tabs.setCurrentWidget(window.log_view)
     assert window.log_view.table.rowCount() == 1
-    assert "1 audit log entry" in people.message.text()
+    window.tabs.setCurrentWidget(people)
+    _enroll_fake(home, "Hedy")
+    emit(window.context.people_changed)
+    people.table.selectRow(1)
+    people.remove_selected()
+    qtbot.waitUntil(lambda: people.table.rowCount() == 1, timeout=WAIT_MS)
+    assert people.message.text() == "Removed Hedy: their images. The audit log had no entries about them."
 
 
 def test_enrolled_without_model_shows_the_guide(open_gui, home):
