@@ -14,35 +14,43 @@ from faceverify.gui.context import AppContext
 from faceverify.gui.tables import Table
 from faceverify.gui.widgets import label, show_message
 from faceverify.home.audit import AuditEntry, to_csv
+from faceverify.model.current import model_version
 
 RECENT = 200
-HEADERS = ["Time", "Person", "Result", "Positive share", "Mean score", "Thresholds (det. / ver.)", "Source",
-           "Crop kept", "Model"]
+HEADERS = ["Time", "Person", "Result", "Liveness", "Positive share", "Mean score", "Thresholds (det. / ver.)",
+           "Source", "Crop kept", "Model"]
 RESULT_COLUMN = HEADERS.index("Result")
 EMPTY = "No verification attempts yet.\nEach one made in the Verify tab is recorded here."
 ANYONE, ANY_RESULT = "Everyone", "Any result"
 RESULTS = {ANY_RESULT: None, "Verified": True, "Not verified": False}
+GENERIC_MODEL = "generic (comes with faceverify)"
 
 
-def local_time(iso: str) -> str:
+def local_time(iso: str, seconds: bool = True) -> str:
     """An audit time (UTC, ISO-8601) in the local time zone."""
     try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
     except ValueError:
         return iso
 
 
-def model_date(version: str) -> str:
-    """The model a version names: "trained <date time>" where the version holds the file's time (see
-    Store.model_version: inode-mtime-size in hex), the shipped generic model by name, other versions as they are."""
-    if version.startswith("shipped-"):
-        return "generic (comes with faceverify)"
-    parts = version.split("-")
-    try:
-        stamp = int(parts[1], 16) / 1e9 if len(parts) == 3 else None
-    except ValueError:
-        stamp = None
-    return f"trained {datetime.fromtimestamp(stamp):%Y-%m-%d %H:%M}" if stamp else version
+def model_text(entry: AuditEntry, current_version: str | None, current_label: str | None) -> str:
+    """The model that decided, by its date as the status bar names it: "trained 2026-12-04 19:29", the generic
+    model by name; a row logged before dates were recorded is dated when its model is still the one in use."""
+    if not entry.model_version:
+        return ""  # nothing was scored (the liveness check failed)
+    if entry.model_version.startswith("shipped-"):
+        return GENERIC_MODEL
+    if entry.model_trained:
+        return f"trained {local_time(entry.model_trained, seconds=False)}"
+    if entry.model_version == current_version and current_label:
+        return current_label
+    return "an earlier model"
+
+
+def liveness_text(entry: AuditEntry) -> str:
+    """"passed", "failed: <the reason>", or "not checked" (images, live mode, the check turned off)."""
+    return f"failed: {entry.liveness_reason}" if entry.liveness == "failed" else entry.liveness
 
 
 def result_text(entry: AuditEntry) -> str:
@@ -52,12 +60,13 @@ def result_text(entry: AuditEntry) -> str:
     return "VERIFIED" if entry.verified else "NOT VERIFIED"
 
 
-def row(entry: AuditEntry) -> list[str]:
+def row(entry: AuditEntry, model: str) -> list[str]:
+    scored = bool(entry.model_version) and not entry.error  # a failed liveness check or an error scores nothing
     return [
-        local_time(entry.time), entry.person, result_text(entry),
-        f"{entry.share:.0%}", f"{entry.mean_score:.3f}",
+        local_time(entry.time), entry.person, result_text(entry), liveness_text(entry),
+        f"{entry.share:.0%}" if scored else "", f"{entry.mean_score:.3f}" if scored else "",
         f"{entry.detection_threshold:.3f} / {entry.verification_threshold:.2f}",
-        f"{entry.source} · {entry.image}", "yes" if entry.crop else "", model_date(entry.model_version),
+        f"{entry.source} · {entry.image}", "yes" if entry.crop else "", model,
     ]
 
 
@@ -119,7 +128,8 @@ class LogView(QWidget):
         person = self.person.currentText()
         verified = RESULTS[self.result.currentText()]
         self.entries = [e for e in entries if person in (ANYONE, e.person) and verified in (None, e.verified)]
-        self.table.fill([row(entry) for entry in self.entries])
+        version, label = model_version(self.context.store), self.context.model_label()
+        self.table.fill([row(entry, model_text(entry, version, label)) for entry in self.entries])
         self.export_button.setEnabled(bool(self.entries))
         for index, entry in enumerate(self.entries):
             result = self.table.item(index, RESULT_COLUMN)

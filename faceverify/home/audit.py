@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     candidate TEXT,
     error TEXT,
     liveness TEXT NOT NULL DEFAULT 'not checked' CHECK (liveness IN ('not checked', 'passed', 'failed')),
-    liveness_reason TEXT NOT NULL DEFAULT ''
+    liveness_reason TEXT NOT NULL DEFAULT '',
+    model_trained TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS attempts_person ON attempts (person);
 """
@@ -42,6 +43,7 @@ _ADDED_COLUMNS = {  # columns a log written by an earlier version lacks
     "error": "TEXT",
     "liveness": "TEXT NOT NULL DEFAULT 'not checked' CHECK (liveness IN ('not checked', 'passed', 'failed'))",
     "liveness_reason": "TEXT NOT NULL DEFAULT ''",
+    "model_trained": "TEXT NOT NULL DEFAULT ''",
 }
 
 
@@ -68,6 +70,7 @@ class AuditEntry:
     error: str | None = None  # why the attempt could not be decided (a damaged model), else None
     liveness: str = "not checked"  # camera attempts: 'passed' or 'failed' when the liveness check ran
     liveness_reason: str = ""  # why it passed or failed, in words for a person
+    model_trained: str = ""  # when the home's model deciding it was trained (UTC, ISO-8601); "" for the shipped one
     time: str = field(default_factory=_now)  # UTC, ISO-8601
     id: int | None = None  # set by the log
 

@@ -17,7 +17,7 @@ from faceverify.faces.pipeline import Face, encode_png, prepare_file
 from faceverify.home.audit import AuditEntry, AuditLog
 from faceverify.home.store import Store
 from faceverify.liveness.live_challenge import NOT_CHECKED, LivenessResult
-from faceverify.model.current import model_version
+from faceverify.model.current import model_trained, model_version
 from faceverify.verification.rule import Decision
 from faceverify.verification.thresholds import threshold
 from faceverify.verification.verifier import DamagedModelError, Identification, Verifier
@@ -158,6 +158,7 @@ class DecisionService:
             crop=encode_png(face.pixels) if keep_crop else None,
             candidate=d.person if d and outcome.identification and not outcome.accepted else None,
             liveness=liveness.audit_value, liveness_reason=liveness.reason if liveness.checked else "",
+            model_trained=model_trained(self.store) if d and not d.model_version.startswith("shipped-") else "",
         ))
 
     def log_refusal(self, image: str, person: str | None, detection: float, verification: float,
@@ -174,4 +175,5 @@ class DecisionService:
         self.audit.record(AuditEntry(
             kind="identify" if person is None else "verify", person=person or "unknown", verified=False, share=0.0,
             mean_score=0.0, detection_threshold=detection, verification_threshold=verification,
-            model_version=model_version(self.store) or "", source=self.source, image=image, error=error))
+            model_version=model_version(self.store) or "", source=self.source, image=image, error=error,
+            model_trained=model_trained(self.store)))

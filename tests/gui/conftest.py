@@ -68,7 +68,7 @@ def open_gui(qtbot, home):
 
 
 class Confirmations:
-    """The window's questions as answered by the ``confirmations`` fixture: (title, default button, buttons sorted) each."""
+    """The questions the ``confirmations`` fixture answered: (title, default button, buttons sorted) each."""
 
     def __init__(self) -> None:
         self.asked: list[tuple[str, str, list[str]]] = []
