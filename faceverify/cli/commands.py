@@ -296,6 +296,18 @@ def _read_new_password() -> str:
     return password
 
 
+def _menu_entry(store: Store, args: argparse.Namespace) -> int:
+    from faceverify.cli import menu_entry
+
+    if args.remove:
+        removed = menu_entry.remove()
+        print("\n".join(f"removed {path}" for path in removed) or "no menu entry was installed: nothing to remove")
+        return EXIT_OK
+    entry, icon, run = menu_entry.install(args.home)
+    print(f"menu entry: {entry}\nicon: {icon}\nit runs: {' '.join(run)}")
+    return EXIT_OK
+
+
 def _bench(store: Store, args: argparse.Namespace) -> int:
     from faceverify.evaluation.bench import run_benchmark
 
@@ -312,5 +324,5 @@ def _gui(store: Store, args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
     "enroll": _enroll, "import-lfw": _import_lfw, "people": _people, "train": _train, "evaluate": _evaluate,
     "verify": _verify, "identify": _identify, "log": _log, "liveness": _liveness, "operator": _operator,
-    "bench": _bench, "gui": _gui,
+    "menu-entry": _menu_entry, "bench": _bench, "gui": _gui,
 }
