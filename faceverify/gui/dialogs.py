@@ -9,15 +9,22 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from faceverify.gui.context import AppContext
 
 
-def confirm(parent: QWidget, title: str, text: str, action: str) -> bool:
-    """Ask once whether to do a destructive ``action`` (the button's words); Cancel is the default and Esc."""
+def confirmation(parent: QWidget, title: str, text: str, action: str) -> QMessageBox:
+    """The question whether to do a destructive ``action`` (the button's words); Cancel is the default and Esc."""
     box = QMessageBox(QMessageBox.Warning, title, text, QMessageBox.NoButton, parent)
-    go = box.addButton(action, QMessageBox.DestructiveRole)
+    box.addButton(action, QMessageBox.DestructiveRole)
     cancel = box.addButton(QMessageBox.Cancel)
     box.setDefaultButton(cancel)
     box.setEscapeButton(cancel)
+    return box
+
+
+def confirm(parent: QWidget, title: str, text: str, action: str) -> bool:
+    """Ask once (see :func:`confirmation`); whether the action was chosen."""
+    box = confirmation(parent, title, text, action)
     box.exec()
-    return box.clickedButton() is go
+    chosen = box.clickedButton()
+    return chosen is not None and box.buttonRole(chosen) == QMessageBox.DestructiveRole
 
 
 def start_folder(context: AppContext) -> Path:

@@ -1,12 +1,13 @@
 """The Log tab: the latest verification attempts from the audit log, newest first, filtered, exportable as CSV."""
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QPushButton, QVBoxLayout, QWidget
 
 from faceverify.files import atomic
 from faceverify.gui import dialogs, style
@@ -18,8 +19,9 @@ from faceverify.model.current import model_version
 
 RECENT = 200
 HEADERS = ["Time", "Person", "Result", "Liveness", "Positive share", "Mean score", "Thresholds (det. / ver.)",
-           "Source", "Crop kept", "Model"]
-RESULT_COLUMN = HEADERS.index("Result")
+           "Model", "Crop kept", "Source"]
+RESULT_COLUMN, LIVENESS_COLUMN = HEADERS.index("Result"), HEADERS.index("Liveness")
+LIVENESS_WIDTH = 300  # a long reason is cut short here (the operator can widen the column) and shown whole on hover
 EMPTY = "No verification attempts yet.\nEach one made in the Verify tab is recorded here."
 ANYONE, ANY_RESULT = "Everyone", "Any result"
 RESULTS = {ANY_RESULT: None, "Verified": True, "Not verified": False}
@@ -36,7 +38,8 @@ def local_time(iso: str, seconds: bool = True) -> str:
 
 def model_text(entry: AuditEntry, current_version: str | None, current_label: str | None) -> str:
     """The model that decided, by its date as the status bar names it: "trained 2026-12-04 19:29", the generic
-    model by name; a row logged before dates were recorded is dated when its model is still the one in use."""
+    model by name; a row logged before dates were recorded is dated when its model is still the one in use, or when
+    its version holds the date."""
     if not entry.model_version:
         return ""  # nothing was scored (the liveness check failed)
     if entry.model_version.startswith("shipped-"):
@@ -45,6 +48,10 @@ def model_text(entry: AuditEntry, current_version: str | None, current_label: st
         return f"trained {local_time(entry.model_trained, seconds=False)}"
     if entry.model_version == current_version and current_label:
         return current_label
+    parts = entry.model_version.split("-")  # logs of early versions named a model by inode-mtime-size, in hex
+    with contextlib.suppress(ValueError, OverflowError, OSError):
+        if len(parts) == 3:
+            return f"trained {datetime.fromtimestamp(int(parts[1], 16) / 1e9):%Y-%m-%d %H:%M}"
     return "an earlier model"
 
 
@@ -65,8 +72,8 @@ def row(entry: AuditEntry, model: str) -> list[str]:
     return [
         local_time(entry.time), entry.person, result_text(entry), liveness_text(entry),
         f"{entry.share:.0%}" if scored else "", f"{entry.mean_score:.3f}" if scored else "",
-        f"{entry.detection_threshold:.3f} / {entry.verification_threshold:.2f}",
-        f"{entry.source} · {entry.image}", "yes" if entry.crop else "", model,
+        f"{entry.detection_threshold:.3f} / {entry.verification_threshold:.2f}", model,
+        "yes" if entry.crop else "", f"{entry.source} · {entry.image}",
     ]
 
 
@@ -78,6 +85,8 @@ class LogView(QWidget):
         self.context = context
         self.entries: list[AuditEntry] = []  # those shown, after the filters
         self.table = Table(HEADERS, EMPTY)
+        self.table.horizontalHeader().setSectionResizeMode(LIVENESS_COLUMN, QHeaderView.Interactive)
+        self.table.setColumnWidth(LIVENESS_COLUMN, LIVENESS_WIDTH)
         self.person = QComboBox(toolTip="Show the attempts of one person only")
         self.result = QComboBox(toolTip="Show verified or rejected attempts only")
         self.result.addItems(list(RESULTS))
@@ -132,6 +141,8 @@ class LogView(QWidget):
         self.table.fill([row(entry, model_text(entry, version, label)) for entry in self.entries])
         self.export_button.setEnabled(bool(self.entries))
         for index, entry in enumerate(self.entries):
+            liveness = self.table.item(index, LIVENESS_COLUMN)
+            liveness.setToolTip(liveness.text())
             result = self.table.item(index, RESULT_COLUMN)
             result.setForeground(QColor(style.SUCCESS if entry.verified and not entry.error else style.DANGER))
             font = result.font()

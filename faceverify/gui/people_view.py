@@ -23,6 +23,12 @@ def _images(done: Transferred) -> str:
     return f"{plural(done.anchors, 'anchor')} and {plural(done.positives, 'positive')}"
 
 
+def removal_question(name: str) -> tuple[str, str, str]:
+    """The title, text and action of the question before a removal."""
+    return ("Remove person", f"Remove {name}? This deletes all their images and every audit log entry about them. "
+            "It cannot be undone. Train again afterwards so that the model forgets them too.", f"Remove {name}")
+
+
 def import_text(done: Transferred) -> str:
     """What an import added, in words: nothing new when every image was enrolled already."""
     if not done.anchors + done.positives:
@@ -92,9 +98,7 @@ class PeopleView(QWidget):
         name = self.selected()
         if name is None:
             return
-        if dialogs.confirm(self, "Remove person", f"Remove {name}? This deletes all their images and every audit log "
-                           "entry about them. It cannot be undone. Train again afterwards so that the model forgets "
-                           "them too.", f"Remove {name}"):
+        if dialogs.confirm(self, *removal_question(name)):
             self.remove(name)
 
     def remove(self, name: str) -> None:

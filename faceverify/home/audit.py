@@ -127,7 +127,9 @@ class AuditLog:
         """The latest `limit` attempts, newest first."""
         with self._lock:
             rows = self._connection.execute("SELECT * FROM attempts ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        return [AuditEntry(**{**dict(row), "verified": bool(row["verified"])}) for row in rows]
+        known = {*_COLUMNS, "id"}  # a column a newer faceverify added is left out, not an error
+        return [AuditEntry(**{key: bool(row[key]) if key == "verified" else row[key] for key in row.keys()
+                              if key in known}) for row in rows]
 
     def remove_person(self, name: str) -> int:
         """Deletes every attempt logged for that person, crops included; returns how many.

@@ -211,9 +211,12 @@ def test_damaged_model_gives_a_clear_message(open_gui, qtbot, home, tmp_path, lf
 
 def test_screenshot_command_saves_every_tab(qtbot, home, tmp_path, lfw_dir):
     camera = face_video(lfw_dir, tmp_path / "face.avi")
-    assert screenshots.main([str(tmp_path / "shots"), "--camera", str(camera), "--home", str(home)]) == 0
+    assert screenshots.main([str(tmp_path / "shots"), "--camera", str(camera), "--home", str(home), "--person", "Ada",
+                             "--locked", "shot-secret"]) == 0
     names = sorted(p.name for p in (tmp_path / "shots").glob("*.png"))
-    assert names == ["1-verify.png", "2-enroll-and-train.png", "3-people.png", "4-log.png"]
+    assert names == ["1-verify.png", "2-enroll-and-train.png", "3-people.png", "4-log.png", "5-end-user-view.png",
+                     "7-operator-password.png", "8-remove-question.png", "9-verify-operator-controls.png"]
+    assert Store(home).people() == [], "the question was shot, nobody removed"
 
 
 def test_main_opens_the_window_without_loading_tensorflow(home):
