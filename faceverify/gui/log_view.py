@@ -21,7 +21,7 @@ RECENT = 200
 HEADERS = ["Time", "Person", "Result", "Liveness", "Positive share", "Mean score", "Thresholds (det. / ver.)",
            "Model", "Crop kept", "Source"]
 RESULT_COLUMN, LIVENESS_COLUMN = HEADERS.index("Result"), HEADERS.index("Liveness")
-LIVENESS_WIDTH = 300  # a long reason is cut short here (the operator can widen the column) and shown whole on hover
+LIVENESS_WIDTH = 220  # a long reason is cut short here (the operator can widen the column) and shown whole on hover
 EMPTY = "No verification attempts yet.\nEach one made in the Verify tab is recorded here."
 ANYONE, ANY_RESULT = "Everyone", "Any result"
 RESULTS = {ANY_RESULT: None, "Verified": True, "Not verified": False}
