@@ -12,7 +12,8 @@ is calibrated on the validation split (:mod:`calibration`) and saved with the mo
 
 The new model replaces the old one only when training completes; until then verification keeps
 using the previous model, and a killed training continues with ``resume`` from its last checkpoint:
-the first epoch's, then one at most every CHECKPOINT_SECONDS (an epoch can be a few seconds long).
+the first epoch's, then one at most every CHECKPOINT_SECONDS (an epoch can be a few seconds long), and one at once
+when it is cancelled, so that Cancel loses no finished epoch.
 """
 from __future__ import annotations
 

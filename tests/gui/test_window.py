@@ -4,18 +4,21 @@ import os
 import shutil
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from faceverify.faces.pipeline import prepare_file
 from faceverify.files import atomic
 from faceverify.gui import app, qt_compat, screenshots
 from faceverify.gui.qt_compat import emit
 from faceverify.home.audit import AuditEntry, AuditLog
 from faceverify.home.store import Store
 from faceverify.model.current import save_calibration
+from helpers import lfw_images
 
 from .conftest import face_video
 
@@ -89,6 +92,30 @@ def test_capture_without_camera_reports_it(open_gui, qtbot, monkeypatch):
     qtbot.waitUntil(lambda: tab.busy_task is None, timeout=WAIT_MS)
     assert "No frames from camera 97" in tab.capture_message.text()
     assert tab.capture_message.property("role") == "error"
+
+
+def test_a_burst_says_how_many_frames_repeated_an_image_already_stored(open_gui, qtbot, monkeypatch):
+    face = prepare_file(lfw_images("Colin_Powell", 1)[0])
+
+    class RepeatingCamera:  # sends the same picture again and again (a stalled or virtual camera)
+        def require_frame(self, after, timeout):
+            return SimpleNamespace(index=(after or 0) + 1, face=face, rgb=face.pixels)
+
+    window = open_gui(97)
+    monkeypatch.setattr(window.context.feed, "current", RepeatingCamera)
+    tab = window.enroll_tab
+    tab.person.setEditText("Ada")
+    tab.burst.setChecked(True)
+    tab.burst_size.setValue(3)
+    tab.capture_anchor()
+    qtbot.waitUntil(lambda: tab.busy_task is None, timeout=WAIT_MS)
+    assert len(window.context.store.images("Ada", "anchor")) == 1
+    assert tab.capture_message.text() == ("Captured 1 new image (2 frames repeated an image already stored: not "
+                                          "stored twice).")
+    tab.capture_anchor()
+    qtbot.waitUntil(lambda: tab.busy_task is None, timeout=WAIT_MS)
+    assert tab.capture_message.property("role") == "error"
+    assert tab.capture_message.text().startswith("Captured 0 new images (3 frames repeated")
 
 
 def test_bad_image_folder_shows_the_reason(open_gui, qtbot, tmp_path):
