@@ -128,8 +128,11 @@ def _transfer(store: Store, args: argparse.Namespace) -> int:
         print(f"exported {done.name}: {done.anchors} anchors, {done.positives} positives to {args.file}")
     else:
         done = import_person(store.ensure(), args.file)
-        print(f"imported {done.name}: {done.anchors} anchors, {done.positives} positives "
-              f"({done.already_there} already there)")
+        if done.anchors + done.positives:
+            print(f"imported {done.name}: {done.anchors} anchors, {done.positives} positives added "
+                  f"({done.already_there} already enrolled)")
+        else:
+            print(f"nothing new: all {done.already_there} images of {done.name} are enrolled already")
     return EXIT_OK
 
 
@@ -316,6 +319,47 @@ def _level(store: Store, args: argparse.Namespace) -> int:
         print(f"{'*' if level.name == chosen else ' '} {level.describe()}, each person's threshold set for it")
     custom = "detection and verification thresholds as set by hand (--detection-threshold, the app's Advanced box)"
     print(f"{'*' if chosen == CUSTOM_LEVEL else ' '} Custom: {custom}")
+def _operator(store: Store, args: argparse.Namespace) -> int:
+    from faceverify.home import operator
+
+    had = operator.has_password(store)
+    if args.action == "clear":
+        print("operator password removed: the window starts open" if operator.clear_password(store)
+              else "no operator password was set: nothing to remove")
+    elif args.action in ("set", "change"):
+        if args.action == "change" and not had:
+            raise FaceverifyError("No operator password is set yet: faceverify operator set")
+        if args.action == "set" and had:
+            raise FaceverifyError("An operator password is set already: faceverify operator change replaces it")
+        operator.set_password(store.ensure(), _read_new_password())
+        print("operator password changed" if had else "operator password set: the window starts locked")
+    else:
+        print("operator password: set (the window starts locked)" if had
+              else "operator password: none (the window is open to everyone)")
+    return EXIT_OK
+
+
+def _read_new_password() -> str:
+    """The new password: typed twice, hidden, on a terminal; else the first line of stdin (for scripts)."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    password = getpass.getpass("New operator password: ")
+    if getpass.getpass("Again: ") != password:
+        raise FaceverifyError("The two passwords differ: nothing was changed")
+    return password
+
+
+def _menu_entry(store: Store, args: argparse.Namespace) -> int:
+    from faceverify.cli import menu_entry
+
+    if args.remove:
+        removed = menu_entry.remove()
+        print("\n".join(f"removed {path}" for path in removed) or "no menu entry was installed: nothing to remove")
+        return EXIT_OK
+    entry, icon, run = menu_entry.install(args.home)
+    print(f"menu entry: {entry}\nicon: {icon}\nit runs: {' '.join(run)}")
     return EXIT_OK
 
 
@@ -334,6 +378,6 @@ def _gui(store: Store, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
     "enroll": _enroll, "import-lfw": _import_lfw, "people": _people, "train": _train, "evaluate": _evaluate,
-    "verify": _verify, "identify": _identify, "log": _log, "liveness": _liveness, "level": _level, "bench": _bench,
-    "gui": _gui,
+    "verify": _verify, "identify": _identify, "log": _log, "liveness": _liveness, "level": _level,
+    "operator": _operator, "menu-entry": _menu_entry, "bench": _bench, "gui": _gui,
 }

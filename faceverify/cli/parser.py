@@ -201,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
     liveness.add_argument("--prompts", type=_in_range(int, *PROMPT_RANGE), help="head turns asked for")
     liveness.add_argument("--seconds", type=_in_range(float, *SECONDS_RANGE), help="time allowed for each")
 
+    operator = commands.add_parser("operator", help="show, set, change or clear the operator's password (the window's)")
+    operator.add_argument("action", nargs="?", choices=("status", "set", "change", "clear"), default="status",
+                          help="set or change: asks for the new password twice (on a terminal) or reads one line "
+                          "from stdin; clear: the window starts open again (also the way back from a forgotten one)")
+
+    menu = commands.add_parser("menu-entry", help="add the app to the desktop's menu (Linux), started with this "
+                               "Python (a virtual environment's too) on --home if given; --remove takes it away")
+    menu.add_argument("--remove", action="store_true", help="remove the menu entry and icon")
+
     commands.add_parser("bench", help="measure verification speed on this machine")
     gui = commands.add_parser("gui", help="start the desktop app")
     gui.add_argument("--camera", help="device index, video file or stream URL")

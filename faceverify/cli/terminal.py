@@ -21,7 +21,8 @@ class PromptLine:
 
     def show(self, status: ChallengeStatus) -> None:
         if self.tty:
-            print(f"\r{status.instruction} ({status.seconds_left:.0f} s)\033[K", end="", file=sys.stderr, flush=True)
+            countdown = f" ({status.countdown()})" if status.started else ""
+            print(f"\r{status.instruction}{countdown}\033[K", end="", file=sys.stderr, flush=True)
         elif status.instruction != self.last:
             print(status.instruction, file=sys.stderr, flush=True)
         self.last = status.instruction

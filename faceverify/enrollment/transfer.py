@@ -42,7 +42,8 @@ class TransferError(FaceverifyError):
 
 @dataclass(frozen=True)
 class Transferred:
-    """What an import or export moved: the person, their crops by role, and those already there (not added)."""
+    """What an import or export moved: the person, the crops it wrote by role, and (import) those it found already
+    enrolled, which it left as they were."""
 
     name: str
     anchors: int
@@ -87,13 +88,13 @@ def import_person(store: Store, path: Path) -> Transferred:
             raise TransferError(f"{inputs.shown(Path(path).name)} is not a readable enrollment archive: "
                                 f"{inputs.shown(error)}") from None
     with locks.writing(store.ensure().root, "person import"), journal.change(store, journal.ENROLL) as staging:
-        already = sum(store.find_image(name, pixels) is not None for _, pixels in crops)
+        new = [(role, pixels) for role, pixels in crops if store.find_image(name, pixels) is None]
         staged = Store(staging)
-        for role, pixels in crops:
-            if store.find_image(name, pixels) is None:
-                staged.add_image(name, role, pixels)
+        for role, pixels in new:
+            staged.add_image(name, role, pixels)
         journal.commit(staging, store)
-    return Transferred(name, *(sum(r == role for r, _ in crops) for role in ROLES), already_there=already)
+    return Transferred(name, *(sum(r == role for r, _ in new) for role in ROLES),
+                       already_there=len(crops) - len(new))
 
 
 def _check_directory(handle) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QInputDialog, QLabel, QPushButton, QWidget
 
 from faceverify.capture.camera import parse_source
-from faceverify.gui import jobs
+from faceverify.gui import dialogs, jobs
 from faceverify.gui.context import AppContext
 from faceverify.gui.qt_compat import emit
 from faceverify.gui.workers import Task
@@ -75,9 +75,8 @@ class CameraPicker(QWidget):
         self.combo.showPopup()
 
     def open_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a video file as the camera", "", VIDEO_FILTER)
-        if path:
-            self.context.use_camera(path)
+        if path := dialogs.open_file(self, self.context, "Open a video file as the camera", VIDEO_FILTER):
+            self.context.use_camera(str(path))
 
     def enter_source(self) -> None:
         current = self.context.feed.source

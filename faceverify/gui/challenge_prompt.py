@@ -34,8 +34,8 @@ class ChallengePrompt(QFrame):
             self.hide()
             return
         self.instruction.setText(status.instruction)
-        self.countdown.setText(f"{status.seconds_left:.0f} s left · turn {min(status.answered + 1, status.prompts)} "
-                               f"of {status.prompts}")
+        turn = f"turn {min(status.answered + 1, status.prompts)} of {status.prompts}"
+        self.countdown.setText(f"{status.countdown()} · {turn}" if status.started else f"Getting ready · {turn}")
         view = self.parentWidget()
         self.setFixedWidth(max(min(view.width() - 2 * MARGIN, 520), 260))
         self.adjustSize()

@@ -9,7 +9,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from faceverify.enrollment.enroll import EnrollResult
 from faceverify.errors import InvalidNameError
-from faceverify.gui import jobs
+from faceverify.gui import dialogs, jobs
 from faceverify.gui.camera_view import CameraView
 from faceverify.gui.context import AppContext
 from faceverify.gui.image_list import ImageList
@@ -192,9 +191,12 @@ class EnrollTab(QWidget):
         self.lists[capture.role].add(capture.path, capture.pixels)
         self._show_counts()
 
-    def _on_capture_done(self, stored: int) -> None:
-        if stored:
-            show_message(self.capture_message, f"Captured {plural(stored, 'image')}.", "ok")
+    def _on_capture_done(self, captured: jobs.Captured) -> None:
+        repeated = (f" ({plural(captured.repeated, 'frame')} repeated an image already stored: not stored twice)"
+                    if captured.repeated else "")
+        if captured.stored or captured.repeated:
+            show_message(self.capture_message, f"Captured {plural(captured.stored, 'new image')}{repeated}.",
+                         "ok" if captured.stored else "error")
         emit(self.context.people_changed)
 
     def _on_capture_failed(self, message: str) -> None:
@@ -225,9 +227,8 @@ class EnrollTab(QWidget):
         name = self.name()
         if name is None or self.busy_task is not None:
             return
-        folder = QFileDialog.getExistingDirectory(self, f"Folder of images of {name}")
-        if folder:
-            self.enroll_folder(name, Path(folder))
+        if folder := dialogs.open_folder(self, self.context, f"Folder of images of {name}"):
+            self.enroll_folder(name, folder)
 
     def enroll_folder(self, name: str, folder: Path) -> None:
         """Add every image of ``folder`` to ``name``, alternating anchors and positives (in a worker)."""

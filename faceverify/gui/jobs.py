@@ -53,11 +53,21 @@ class VerifyOutcome:
 
 @dataclass(frozen=True)
 class Capture:
-    """One frame of a capture: ``path`` of the stored crop, or None when the frame held no face."""
+    """One frame of a capture: ``path`` of the stored crop, or None when the frame held no face; ``new`` is False
+    when the very same crop was stored already (a camera that repeats a frame)."""
 
     role: str
     path: Path | None
     pixels: np.ndarray
+    new: bool = True
+
+
+@dataclass(frozen=True)
+class Captured:
+    """What a capture stored: new crops, and frames whose crop was there already (not stored twice)."""
+
+    stored: int
+    repeated: int
 
 
 def find_cameras(task: Task) -> list[int]:
@@ -113,29 +123,30 @@ def score_live(task: Task, context: AppContext, name: str, detection: float | Le
     return VerifyOutcome(outcome.decision, time.monotonic() - started, 1, 1, logged=logged)
 
 
-def capture(task: Task, context: AppContext, name: str, role: str, count: int) -> int:
-    """Store the faces of ``count`` frames, CAPTURE_INTERVAL apart, as ``role`` images; returns how many."""
+def capture(task: Task, context: AppContext, name: str, role: str, count: int) -> Captured:
+    """Store the faces of ``count`` frames, CAPTURE_INTERVAL apart, as ``role`` images; says how many were new."""
     name = validate_name(name)
     with locks.writing(context.store.root, "capture"):
         return _capture(task, context, name, role, count)
 
 
-def _capture(task: Task, context: AppContext, name: str, role: str, count: int) -> int:
+def _capture(task: Task, context: AppContext, name: str, role: str, count: int) -> Captured:
     feed = context.feed.current()
-    stored, due, after = 0, time.monotonic(), None
+    stored, repeated, due, after = 0, 0, time.monotonic(), None
     for index in range(count):
         if task.cancelled():
             break
         frame = feed.require_frame(after, FRAME_TIMEOUT)
         after = frame.index
         face = frame.face or crop_face(frame.rgb, None)  # shown, not stored, when there is no face
+        new = frame.face is not None and not context.store.image_path(name, role, face.pixels).exists()
         path = context.store.add_image(name, role, face.pixels) if frame.face else None
-        stored += path is not None
-        task.report(Capture(role, path, face.pixels))
+        stored, repeated = stored + new, repeated + (path is not None and not new)
+        task.report(Capture(role, path, face.pixels, new))
         due += CAPTURE_INTERVAL
         if index < count - 1:
             time.sleep(max(due - time.monotonic(), 0))
-    return stored
+    return Captured(stored, repeated)
 
 
 def load_images(task: Task, store: Store, name: str) -> tuple[str, dict[str, list[tuple[Path, np.ndarray]]]]:
@@ -187,6 +198,6 @@ def import_person(task: Task, store: Store, path: Path) -> Transferred:
     return transfer.import_person(store, path)
 
 
-def remove_person(task: Task, context: AppContext, name: str) -> int:
-    """Delete every audit entry about a person, then their images; returns how many entries went."""
-    return remove_enrolled(context.store, name, context.audit)
+def remove_person(task: Task, context: AppContext, name: str) -> tuple[str, int]:
+    """Delete every audit entry about a person, then their images; returns the name and how many entries went."""
+    return validate_name(name), remove_enrolled(context.store, name, context.audit)

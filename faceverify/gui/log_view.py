@@ -1,48 +1,63 @@
 """The Log tab: the latest verification attempts from the audit log, newest first, filtered, exportable as CSV."""
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QPushButton, QVBoxLayout, QWidget
 
 from faceverify.files import atomic
-from faceverify.gui import style
+from faceverify.gui import dialogs, style
 from faceverify.gui.context import AppContext
 from faceverify.gui.tables import Table
 from faceverify.gui.widgets import label, show_message
 from faceverify.home.audit import AuditEntry, to_csv
+from faceverify.model.current import model_version
 
 RECENT = 200
-HEADERS = ["Time", "Person", "Result", "Positive share", "Mean score", "Thresholds (det. / ver.)", "Source",
-           "Crop kept", "Model"]
-RESULT_COLUMN = HEADERS.index("Result")
+HEADERS = ["Time", "Person", "Result", "Liveness", "Positive share", "Mean score", "Thresholds (det. / ver.)",
+           "Model", "Crop kept", "Source"]
+RESULT_COLUMN, LIVENESS_COLUMN = HEADERS.index("Result"), HEADERS.index("Liveness")
+LIVENESS_WIDTH = 220  # a long reason is cut short here (the operator can widen the column) and shown whole on hover
 EMPTY = "No verification attempts yet.\nEach one made in the Verify tab is recorded here."
 ANYONE, ANY_RESULT = "Everyone", "Any result"
 RESULTS = {ANY_RESULT: None, "Verified": True, "Not verified": False}
+GENERIC_MODEL = "generic (comes with faceverify)"
 
 
-def local_time(iso: str) -> str:
+def local_time(iso: str, seconds: bool = True) -> str:
     """An audit time (UTC, ISO-8601) in the local time zone."""
     try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
     except ValueError:
         return iso
 
 
-def model_date(version: str) -> str:
-    """The model a version names: "trained <date time>" where the version holds the file's time (see
-    Store.model_version: inode-mtime-size in hex), the shipped generic model by name, other versions as they are."""
-    if version.startswith("shipped-"):
-        return "generic (comes with faceverify)"
-    parts = version.split("-")
-    try:
-        stamp = int(parts[1], 16) / 1e9 if len(parts) == 3 else None
-    except ValueError:
-        stamp = None
-    return f"trained {datetime.fromtimestamp(stamp):%Y-%m-%d %H:%M}" if stamp else version
+def model_text(entry: AuditEntry, current_version: str | None, current_label: str | None) -> str:
+    """The model that decided, by its date as the status bar names it: "trained 2026-12-04 19:29", the generic
+    model by name; a row logged before dates were recorded is dated when its model is still the one in use, or when
+    its version holds the date."""
+    if not entry.model_version:
+        return ""  # nothing was scored (the liveness check failed)
+    if entry.model_version.startswith("shipped-"):
+        return GENERIC_MODEL
+    if entry.model_trained:
+        return f"trained {local_time(entry.model_trained, seconds=False)}"
+    if entry.model_version == current_version and current_label:
+        return current_label
+    parts = entry.model_version.split("-")  # logs of early versions named a model by inode-mtime-size, in hex
+    with contextlib.suppress(ValueError, OverflowError, OSError):
+        if len(parts) == 3:
+            return f"trained {datetime.fromtimestamp(int(parts[1], 16) / 1e9):%Y-%m-%d %H:%M}"
+    return "an earlier model"
+
+
+def liveness_text(entry: AuditEntry) -> str:
+    """"passed", "failed: <the reason>", or "not checked" (images, live mode, the check turned off)."""
+    return f"failed: {entry.liveness_reason}" if entry.liveness == "failed" else entry.liveness
 
 
 def result_text(entry: AuditEntry) -> str:
@@ -52,12 +67,13 @@ def result_text(entry: AuditEntry) -> str:
     return "VERIFIED" if entry.verified else "NOT VERIFIED"
 
 
-def row(entry: AuditEntry) -> list[str]:
+def row(entry: AuditEntry, model: str) -> list[str]:
+    scored = bool(entry.model_version) and not entry.error  # a failed liveness check or an error scores nothing
     return [
-        local_time(entry.time), entry.person, result_text(entry),
-        f"{entry.share:.0%}", f"{entry.mean_score:.3f}",
-        f"{entry.detection_threshold:.3f} / {entry.verification_threshold:.2f}",
-        f"{entry.source} · {entry.image}", "yes" if entry.crop else "", model_date(entry.model_version),
+        local_time(entry.time), entry.person, result_text(entry), liveness_text(entry),
+        f"{entry.share:.0%}" if scored else "", f"{entry.mean_score:.3f}" if scored else "",
+        f"{entry.detection_threshold:.3f} / {entry.verification_threshold:.2f}", model,
+        "yes" if entry.crop else "", f"{entry.source} · {entry.image}",
     ]
 
 
@@ -69,6 +85,8 @@ class LogView(QWidget):
         self.context = context
         self.entries: list[AuditEntry] = []  # those shown, after the filters
         self.table = Table(HEADERS, EMPTY)
+        self.table.horizontalHeader().setSectionResizeMode(LIVENESS_COLUMN, QHeaderView.Interactive)
+        self.table.setColumnWidth(LIVENESS_COLUMN, LIVENESS_WIDTH)
         self.person = QComboBox(toolTip="Show the attempts of one person only")
         self.result = QComboBox(toolTip="Show verified or rejected attempts only")
         self.result.addItems(list(RESULTS))
@@ -119,9 +137,12 @@ class LogView(QWidget):
         person = self.person.currentText()
         verified = RESULTS[self.result.currentText()]
         self.entries = [e for e in entries if person in (ANYONE, e.person) and verified in (None, e.verified)]
-        self.table.fill([row(entry) for entry in self.entries])
+        version, label = model_version(self.context.store), self.context.model_label()
+        self.table.fill([row(entry, model_text(entry, version, label)) for entry in self.entries])
         self.export_button.setEnabled(bool(self.entries))
         for index, entry in enumerate(self.entries):
+            liveness = self.table.item(index, LIVENESS_COLUMN)
+            liveness.setToolTip(liveness.text())
             result = self.table.item(index, RESULT_COLUMN)
             result.setForeground(QColor(style.SUCCESS if entry.verified and not entry.error else style.DANGER))
             font = result.font()
@@ -138,9 +159,8 @@ class LogView(QWidget):
         self.person.blockSignals(blocked)
 
     def ask_export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the log", "faceverify-log.csv", "CSV files (*.csv)")
-        if path:
-            self.export(Path(path))
+        if path := dialogs.save_file(self, self.context, "Export the log", "faceverify-log.csv", "CSV files (*.csv)"):
+            self.export(path)
 
     def export(self, path: Path) -> bool:
         """Write the attempts shown as CSV to ``path``; whether it was written (if not, the error is shown)."""

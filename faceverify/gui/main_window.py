@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSizePolicy, QTabWidget, QToolBar, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSizePolicy, QTabWidget, QToolBar, QWidget
 
-from faceverify.gui import jobs
+from faceverify.gui import dialogs, jobs
 from faceverify.gui.camera_picker import CameraPicker
 from faceverify.gui.camera_view import CameraView
 from faceverify.gui.context import AppContext
 from faceverify.gui.enroll_tab import EnrollTab
 from faceverify.gui.log_view import LogView
-from faceverify.gui.operator_lock import LockButton, OperatorLock
+from faceverify.gui.operator_lock import LockButton, OperatorLock, PasswordButton
 from faceverify.gui.people_view import PeopleView
 from faceverify.gui.verify_tab import VerifyTab
 from faceverify.gui.workers import Task
@@ -34,11 +34,13 @@ class MainWindow(QMainWindow):
         self.picker.notice.connect(self._notice)
         self.lock = OperatorLock(context, self)
         self.lock_button = LockButton(self.lock)
+        self.password_button = PasswordButton(self.lock)
         toolbar = QToolBar("Camera", movable=False)
         self.picker_action = toolbar.addWidget(self.picker)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         toolbar.addWidget(spacer)
+        self.password_action = toolbar.addWidget(self.password_button)
         toolbar.addWidget(self.lock_button)
         self.addToolBar(toolbar)
 
@@ -96,6 +98,7 @@ class MainWindow(QMainWindow):
         for widget in (self.enroll_tab, self.people_view, self.log_view):
             self.tabs.setTabVisible(self.tabs.indexOf(widget), unlocked)
         self.picker_action.setVisible(unlocked)
+        self.password_action.setVisible(unlocked and self.lock.has_password())
         self.verify_tab.set_operator(unlocked)
         for view in (self.verify_tab.view, self.enroll_tab.view):
             view.set_choosing(unlocked)
@@ -140,12 +143,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         trainer = self.enroll_tab.trainer
         if trainer.running:
-            answer = QMessageBox.question(
-                self, "Training in progress",
-                "A training is running. Quit anyway? Finished epochs are kept: Resume in Enroll & Train "
-                "continues from them.",
-            )
-            if answer != QMessageBox.Yes:
+            if not dialogs.confirm(self, "Training in progress", "A training is running. Quit anyway? Its finished "
+                                   "epochs are saved: Resume in Enroll & Train continues from them.", "Quit"):
                 event.ignore()
                 return
             trainer.cancel()

@@ -7,6 +7,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QInputDialog, QLineEdit, QPushButton, QWidget
 
 from faceverify.errors import FaceverifyError
+from faceverify.gui import dialogs
 from faceverify.gui.context import AppContext
 from faceverify.gui.qt_compat import emit
 from faceverify.gui.widgets import label, show_message
@@ -37,8 +38,14 @@ class OperatorLock(QObject):
             self._set(False)
 
     def set_password(self, password: str) -> None:
-        """Save the operator's password (FaceverifyError if it is too short)."""
+        """Save the operator's password, new or changed (FaceverifyError if it is too short)."""
         operator.set_password(self.store, password)
+        emit(self.changed)
+
+    def clear_password(self) -> None:
+        """Remove the password: the window is open to everyone, now and at the next start."""
+        operator.clear_password(self.store)
+        self.unlocked = True
         emit(self.changed)
 
     def _set(self, unlocked: bool) -> None:
@@ -48,18 +55,23 @@ class OperatorLock(QObject):
 
 
 class PasswordDialog(QDialog):
-    """Choose the operator's password: typed twice, long enough."""
+    """Choose the operator's password, typed twice, long enough; once one is set, change or remove it."""
 
     def __init__(self, lock: OperatorLock, parent: QWidget | None = None) -> None:
-        super().__init__(parent, windowTitle="Operator password")
+        changing = lock.has_password()
+        super().__init__(parent, windowTitle="Change the operator password" if changing else "Operator password")
         self.lock = lock
         self.first = QLineEdit(echoMode=QLineEdit.Password)
         self.second = QLineEdit(echoMode=QLineEdit.Password)
-        self.message = label("Only the operator can then change thresholds, enroll, train and see the log. "
-                             f"At least {operator.MIN_LENGTH} characters.", "hint")
+        self.message = label(("Type the new password twice, or remove it to open the window to everyone. "
+                              if changing else "Only the operator can then change thresholds, enroll, train and see "
+                              "the log. ") + f"At least {operator.MIN_LENGTH} characters.", "hint")
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        self.remove_button = buttons.addButton("Remove password", QDialogButtonBox.DestructiveRole)
+        self.remove_button.setVisible(changing)
+        self.remove_button.clicked.connect(self.remove)
         form = QFormLayout(self)
         form.addRow(self.message)
         form.addRow("Password", self.first)
@@ -76,6 +88,26 @@ class PasswordDialog(QDialog):
             show_message(self.message, f"{error}.", "error")
             return
         self.accept()
+
+    def remove(self) -> None:
+        """Remove the password, once confirmed (Cancel is the default)."""
+        if dialogs.confirm(self, "Remove the operator password", "Remove the operator password? The window then "
+                           "starts open: anyone at it can change thresholds, enroll, train and see the log.",
+                           "Remove password"):
+            self.lock.clear_password()
+            self.accept()
+
+
+class PasswordButton(QPushButton):
+    """The unlocked operator's way to change or remove the password (the window shows it only then)."""
+
+    def __init__(self, lock: OperatorLock, parent: QWidget | None = None) -> None:
+        super().__init__("Password…", parent, toolTip="Change or remove the operator password")
+        self.lock = lock
+        self.clicked.connect(self._on_click)
+
+    def _on_click(self) -> None:
+        PasswordDialog(self.lock, self.window()).exec()
 
 
 class LockButton(QPushButton):

@@ -5,10 +5,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from faceverify.enrollment.transfer import Transferred
-from faceverify.gui import jobs
+from faceverify.gui import dialogs, jobs
 from faceverify.gui.context import AppContext
 from faceverify.gui.qt_compat import emit
 from faceverify.gui.tables import Table
@@ -22,6 +22,21 @@ ARCHIVE_FILTER = "Enrollment archives (*.zip);;All files (*)"
 
 def _images(done: Transferred) -> str:
     return f"{plural(done.anchors, 'anchor')} and {plural(done.positives, 'positive')}"
+
+
+def removal_question(name: str) -> tuple[str, str, str]:
+    """The title, text and action of the question before a removal."""
+    return ("Remove person", f"Remove {name}? This deletes all their images and every audit log entry about them. "
+            "It cannot be undone. Train again afterwards so that the model forgets them too.", f"Remove {name}")
+
+
+def import_text(done: Transferred) -> str:
+    """What an import added, in words: nothing new when every image was enrolled already."""
+    if not done.anchors + done.positives:
+        return f"Nothing new to import: all {plural(done.already_there, 'image')} of {done.name} are enrolled already."
+    again = f" ({plural(done.already_there, 'image')} enrolled already, left as they were)" \
+        if done.already_there else ""
+    return f"Imported {done.name}: {_images(done)} added{again}."
 
 
 class PeopleView(QWidget):
@@ -110,12 +125,7 @@ class PeopleView(QWidget):
         name = self.selected()
         if name is None:
             return
-        answer = QMessageBox.question(
-            self, "Remove person",
-            f"Remove {name}? This deletes all their images and every audit log entry about them. "
-            "It cannot be undone. Train again afterwards so that the model forgets them too.",
-        )
-        if answer == QMessageBox.Yes:
+        if dialogs.confirm(self, *removal_question(name)):
             self.remove(name)
 
     def remove(self, name: str) -> None:
@@ -128,14 +138,12 @@ class PeopleView(QWidget):
 
     def ask_export(self) -> None:
         if name := self.selected():
-            path, _ = QFileDialog.getSaveFileName(self, f"Export {name}", f"{name}.zip", ARCHIVE_FILTER)
-            if path:
-                self.export_selected(Path(path))
+            if path := dialogs.save_file(self, self.context, f"Export {name}", f"{name}.zip", ARCHIVE_FILTER):
+                self.export_selected(path)
 
     def ask_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a person", "", ARCHIVE_FILTER)
-        if path:
-            self.import_file(Path(path))
+        if path := dialogs.open_file(self, self.context, "Import a person", ARCHIVE_FILTER):
+            self.import_file(path)
 
     def export_selected(self, path: Path) -> None:
         """Write the selected person's enrollment to the archive ``path`` (in a worker)."""
@@ -156,12 +164,14 @@ class PeopleView(QWidget):
         show_message(self.message, f"Exported {done.name}: {_images(done)}.", "ok")
 
     def _on_imported(self, done: Transferred) -> None:
-        again = f" ({plural(done.already_there, 'image')} already there)" if done.already_there else ""
-        show_message(self.message, f"Imported {done.name}: {_images(done)}{again}.", "ok")
+        show_message(self.message, import_text(done), "ok" if done.anchors + done.positives else "hint")
         emit(self.context.people_changed)
 
-    def _on_removed(self, entries: int) -> None:
-        show_message(self.message, f"Removed, with {entries} audit log entr{'y' if entries == 1 else 'ies'}.", "ok")
+    def _on_removed(self, removed: tuple[str, int]) -> None:
+        name, entries = removed
+        logged = (f" and {entries} audit log entr{'y' if entries == 1 else 'ies'} about them" if entries
+                  else ". The audit log had no entries about them")
+        show_message(self.message, f"Removed {name}: their images{logged}.", "ok")
         emit(self.context.people_changed)
         emit(self.context.audit_changed)
 

@@ -3,7 +3,9 @@
 
 With ``--verify`` the Verify tab is shot after a verification of ``--person`` (which needs a trained model); with
 ``--train`` after a training in the window (the Enroll & Train tab shows its judgement of the new model); with
-``--locked`` the end user's view is shot too, locked with PASSWORD (set as the operator's if there is none yet).
+``--locked`` the end user's view is shot too, locked with PASSWORD (set as the operator's if there is none yet),
+and the unlocked operator's password dialog; with ``--person`` the question before removing them (nobody is removed).
+The Verify tab is shot again scrolled to the operator's controls below the result (thresholds, the liveness check).
 Runs without a display when QT_QPA_PLATFORM=offscreen.
 """
 from __future__ import annotations
@@ -15,9 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QScrollArea, QWidget
 
+from faceverify.gui import dialogs
 from faceverify.gui.app import open_window
 from faceverify.gui.main_window import MainWindow
+from faceverify.gui.operator_lock import PasswordDialog
+from faceverify.gui.people_view import removal_question
 
 SIZE = (1280, 800)  # logical pixels, whatever the screen
 SETTLE_S = 0.5  # events processed after switching tabs, so that the view shows fresh frames
@@ -35,7 +41,7 @@ def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
     return True
 
 
-def save(window: MainWindow, path: Path) -> Path:
+def save(window: QWidget, path: Path) -> Path:
     if not window.grab().save(str(path)):
         raise OSError(f"could not write {path}")
     return path
@@ -51,6 +57,16 @@ def shoot(window: MainWindow, folder: Path) -> list[Path]:
         slug = window.tabs.tabText(index).replace("&&", "and").replace(" ", "-").lower()
         saved.append(save(window, folder / f"{index + 1}-{slug}.png"))
     return saved
+
+
+def save_dialog(window: MainWindow, dialog: QWidget, path: Path) -> Path:
+    """Show ``dialog`` over the window long enough to paint it, save it, close it."""
+    dialog.show()
+    wait_until(lambda: False, SETTLE_S)
+    try:
+        return save(dialog, path)
+    finally:
+        dialog.close()
 
 
 def train(window: MainWindow, epochs: int) -> None:
@@ -90,7 +106,15 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(lambda: window.verify_tab.verify_button.isEnabled(), 120)
     for path in shoot(window, args.outdir):
         print(path)
+    window.tabs.setCurrentWidget(window.verify_tab)  # the operator's controls below the result
+    window.verify_tab.findChild(QScrollArea).ensureWidgetVisible(window.verify_tab.liveness)
+    wait_until(lambda: False, SETTLE_S)
+    print(save(window, args.outdir / "9-verify-operator-controls.png"))
+    if args.person:
+        question = dialogs.confirmation(window, *removal_question(args.person))
+        print(save_dialog(window, question, args.outdir / "8-remove-question.png"))
     if args.locked:
+        print(save_dialog(window, PasswordDialog(window.lock, window), args.outdir / "7-operator-password.png"))
         window.lock.lock()
         wait_until(lambda: False, SETTLE_S)
         print(save(window, args.outdir / "5-end-user-view.png"))

@@ -7,7 +7,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QMenu,
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from faceverify.durations import format_duration
 from faceverify.enrollment.enroll import ImportResult
-from faceverify.gui import jobs
+from faceverify.gui import dialogs, jobs
 from faceverify.gui.context import AppContext
 from faceverify.gui.qt_compat import emit
 from faceverify.gui.widgets import label, primary_button, progress_bar, show_message
@@ -90,14 +89,12 @@ class NegativesBox(QGroupBox):
             self.count.setText(plural(count, "negative image") if count else "No negatives yet")
 
     def import_archive(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "LFW archive", "", ARCHIVE_FILTER)
-        if path:
-            self.start_import(Path(path))
+        if path := dialogs.open_file(self, self.context, "LFW archive", ARCHIVE_FILTER):
+            self.start_import(path)
 
     def import_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "LFW folder")
-        if path:
-            self.start_import(Path(path))
+        if path := dialogs.open_folder(self, self.context, "LFW folder"):
+            self.start_import(path)
 
     def start_import(self, source: Path) -> None:
         self.import_button.setEnabled(False)
@@ -247,6 +244,11 @@ class TrainBox(QGroupBox):
         self.train(resume=True)
 
     def discard(self) -> None:
+        """Delete the unfinished training, once the operator has said so (Cancel is the default)."""
+        if not dialogs.confirm(self, "Discard the unfinished training",
+                               f"{self.interrupted_text.text()} Discard it? Its saved epochs are deleted and cannot "
+                               "be resumed.", "Discard"):
+            return
         discard_interrupted(self.context.store)
         show_message(self.status, "The unfinished training was deleted.")
         self.refresh()

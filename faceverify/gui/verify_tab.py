@@ -1,8 +1,8 @@
-"""The Verify tab: live view, person, Verify (a burst of frames), live mode with a score meter, thresholds."""
+"""The Verify tab: live view, person, Verify (a burst of frames), the result until the next action, live mode with a
+score meter, thresholds and the liveness check."""
 from __future__ import annotations
 
 import html
-import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -20,6 +20,7 @@ from faceverify.gui import jobs, style
 from faceverify.gui.camera_view import CameraView
 from faceverify.gui.challenge_prompt import ChallengePrompt
 from faceverify.gui.context import AppContext
+from faceverify.gui.liveness_box import LivenessBox
 from faceverify.gui.qt_compat import emit
 from faceverify.gui.threshold_box import ThresholdBox
 from faceverify.gui.widgets import GettingStarted, label, primary_button, progress_bar, view_with_side_panel
@@ -29,9 +30,6 @@ from faceverify.training.readiness import model_warning
 from faceverify.verification.verdicts import VerdictLog
 
 LIVE_INTERVAL_MS = 150  # pause between two live scores, leaving the CPU to the camera
-RESULT_MS = 5000  # a result is shown this long, then the banner goes back to idle
-FACE_GONE_S = 1.0  # a result is cleared once the detector has seen no face for this long
-WATCH_MS = 250  # how often a shown result checks that its face is still there
 IDLE_TEXT = "Choose a person and press Verify (Enter)"
 
 
@@ -52,20 +50,16 @@ class VerifyTab(QWidget):
         self._live_busy = False
         self.live_scores = 0  # live results shown so far
         self._verdicts = VerdictLog()  # live mode's: one log row per change of decision
-        self._expiry = QTimer(self, singleShot=True, interval=RESULT_MS)
-        self._expiry.timeout.connect(self.clear_result)
-        self._watch = QTimer(self, interval=WATCH_MS)  # runs while a result is shown
-        self._watch.timeout.connect(self._check_face)
-        self._no_face_since: float | None = None
         self._source = context.feed.source
         context.feed.state_changed.connect(self._on_camera_state)
 
         self.thresholds = ThresholdBox(context)
         self.detection, self.verification = self.thresholds.detection, self.thresholds.verification
         self.model_thresholds = self.thresholds.model_thresholds
+        self.liveness = LivenessBox(context)
         self.model_warning = label(role="error")
         view_with_side_panel(self, self.view, [self.guide, self.model_warning, self._make_verify_box(),
-                                               self._make_result_box(), self.thresholds])
+                                               self._make_result_box(), self.thresholds, self.liveness])
 
         for signal in (context.people_changed, context.model_changed, context.negatives_changed):
             signal.connect(self.refresh)
@@ -118,10 +112,14 @@ class VerifyTab(QWidget):
         """Re-read people and readiness; show the first-run guide until there is someone to verify and a model."""
         current = self.person.currentText()
         names = [p.name for p in self.context.store.people() if p.positives]
+        blocked = self.person.blockSignals(True)  # the same person chosen again is no change
         self.person.clear()
         self.person.addItems(names)
         if current in names:
             self.person.setCurrentText(current)
+        self.person.blockSignals(blocked)
+        if self.person.currentText() != current:
+            self._on_person_changed()
         self.guide.refresh()
         ready = bool(names) and self.context.has_model()
         self.guide.setVisible(not ready)
@@ -134,48 +132,31 @@ class VerifyTab(QWidget):
             self.live.setChecked(False)
 
     def set_operator(self, unlocked: bool) -> None:
-        """The end user sees the camera, the person, Verify and the result; thresholds and live mode are the
-        operator's."""
+        """The end user sees the camera, the person, Verify and the result; thresholds, live mode and the liveness
+        check are the operator's."""
         if not unlocked:
             self.live.setChecked(False)
-        self.thresholds.setVisible(unlocked)
-        self.live.setVisible(unlocked)
+        self.liveness.refresh()
+        for widget in (self.thresholds, self.live, self.liveness):
+            widget.setVisible(unlocked)
 
     def _show_banner(self, state: str, text: str, rich: bool = False) -> None:
         self.banner.setTextFormat(Qt.RichText if rich else Qt.PlainText)
         self.banner.setText(text)
         style.set_property(self.banner, "state", state)
 
-    # -- a result expires ----------------------------------------------------------------------------------------
-    def _hold_result(self) -> None:
-        """Keep the result shown for RESULT_MS at most, and only while a face is in front of the camera."""
-        self._no_face_since = None
-        self._expiry.start()
-        self._watch.start()
-
+    # -- a result stays until the next action --------------------------------------------------------------------
     def clear_result(self) -> None:
-        """Back to idle: the result no longer describes who is in front of the camera."""
-        self._expiry.stop()
-        self._watch.stop()
+        """Back to idle: another person, camera or mode, so the result shown no longer applies."""
         if self.banner.property("state") in ("yes", "no", "error"):
             self._show_banner("idle", "Live mode is on: see the meter" if self.live.isChecked() else IDLE_TEXT)
             for value in self.details.values():
                 value.clear()
 
-    def _check_face(self) -> None:
-        _, tracked = self.context.feed.latest()
-        if tracked is not None and tracked.face is not None:
-            self._no_face_since = None
-        elif self._no_face_since is None:
-            self._no_face_since = time.monotonic()
-        elif time.monotonic() - self._no_face_since >= FACE_GONE_S:
-            self.clear_result()
-
     def _on_camera_state(self) -> None:
-        """Another camera, or none: what was verified on the old one no longer holds."""
-        feed = self.context.feed
-        if feed.source != self._source or not feed.live:
-            self._source = feed.source
+        """Another camera: what was verified on the old one no longer holds (a camera that stalls is no action)."""
+        if self.context.feed.source != self._source:
+            self._source = self.context.feed.source
             self.clear_result()
 
     # -- verify ------------------------------------------------------------------------------------------------
@@ -211,7 +192,6 @@ class VerifyTab(QWidget):
                 value.clear()
             self._show_banner("no", f"NOT VERIFIED<div style='font-size:12pt; font-weight:600'>"
                                     f"{html.escape(outcome.liveness.reason)}</div>", rich=True)
-            self._hold_result()
             emit(self.context.audit_changed)
             return
         verdict = "VERIFIED" if decision.verified else "NOT VERIFIED"
@@ -230,14 +210,12 @@ class VerifyTab(QWidget):
         }
         for key, value in values.items():
             self.details[key].setText(value)
-        self._hold_result()
         emit(self.context.audit_changed)
 
     def _show_error(self, message: str) -> None:
         self._show_banner("error", message)
         for value in self.details.values():
             value.clear()
-        self._expiry.start()
 
     # -- live mode ------------------------------------------------------------------------------------------------
     def _on_live_toggled(self, on: bool) -> None:
@@ -254,6 +232,7 @@ class VerifyTab(QWidget):
 
     def _on_person_changed(self) -> None:
         self._verdicts = VerdictLog()  # the next live verdict is about someone else: log it
+        self.clear_result()
 
     def _live_next(self) -> None:
         """Score the newest frame; frames that arrive meanwhile are dropped, never queued."""

@@ -87,6 +87,7 @@ class ThresholdSlider(QWidget):
     def __init__(self, title: str, tip: str, value: float, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.slider = QSlider(Qt.Horizontal, minimum=0, maximum=self.STEPS, singleStep=1, pageStep=25, toolTip=tip)
+        self._value = value  # exact: a calibrated 0.2525 stays 0.2525 (decided and shown as the CLI does)
         self.slider.setValue(round(value * self.STEPS))
         self.value_label = QLabel(minimumWidth=44, alignment=Qt.AlignRight | Qt.AlignVCenter)
         self._show_value()
@@ -99,18 +100,21 @@ class ThresholdSlider(QWidget):
         layout.addWidget(self.value_label)
 
     def value(self) -> float:
-        return self.slider.value() / self.STEPS
+        """The threshold: as set (the one in force, to the last digit), or where the user moved the slider."""
+        return self._value
 
     def set_value(self, value: float) -> None:
         """Show ``value`` without emitting ``changed`` (it was not the user's choice)."""
+        self._value = value
         blocked = self.slider.blockSignals(True)
         self.slider.setValue(round(value * self.STEPS))
         self.slider.blockSignals(blocked)
         self._show_value()
 
     def _on_change(self, raw: int) -> None:
+        self._value = raw / self.STEPS
         self._show_value()
-        emit(self.changed, raw / self.STEPS)
+        emit(self.changed, self._value)
 
     def _show_value(self) -> None:
         self.value_label.setText(f"{self.value():.3f}")

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     error TEXT,
     liveness TEXT NOT NULL DEFAULT 'not checked' CHECK (liveness IN ('not checked', 'passed', 'failed')),
     liveness_reason TEXT NOT NULL DEFAULT '',
-    level TEXT NOT NULL DEFAULT 'custom'
+    level TEXT NOT NULL DEFAULT 'custom',
+    model_trained TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS attempts_person ON attempts (person);
 """
@@ -47,6 +48,7 @@ _ADDED_COLUMNS = {  # columns a log written by an earlier version lacks
     "liveness": "TEXT NOT NULL DEFAULT 'not checked' CHECK (liveness IN ('not checked', 'passed', 'failed'))",
     "liveness_reason": "TEXT NOT NULL DEFAULT ''",
     "level": "TEXT NOT NULL DEFAULT 'custom'",
+    "model_trained": "TEXT NOT NULL DEFAULT ''",
 }
 
 
@@ -74,6 +76,7 @@ class AuditEntry:
     liveness: str = "not checked"  # camera attempts: 'passed' or 'failed' when the liveness check ran
     liveness_reason: str = ""  # why it passed or failed, in words for a person
     level: str = "custom"  # the security level that set the detection threshold ('custom': thresholds set by hand)
+    model_trained: str = ""  # when the home's model deciding it was trained (UTC, ISO-8601); "" for the shipped one
     time: str = field(default_factory=_now)  # UTC, ISO-8601
     id: int | None = None  # set by the log
 
@@ -140,7 +143,9 @@ class AuditLog:
         """The latest `limit` attempts, newest first."""
         with self._lock:
             rows = self._connection.execute("SELECT * FROM attempts ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        return [AuditEntry(**{**dict(row), "verified": bool(row["verified"])}) for row in rows]
+        known = {*_COLUMNS, "id"}  # a column a newer faceverify added is left out, not an error
+        return [AuditEntry(**{key: bool(row[key]) if key == "verified" else row[key] for key in row.keys()
+                              if key in known}) for row in rows]
 
     def remove_person(self, name: str) -> int:
         """Deletes every attempt logged for that person, crops included; returns how many.

@@ -1,4 +1,5 @@
-"""The operator's password: set on first use, kept in the settings as a salted scrypt hash, never in clear."""
+"""The operator's password: set on first use, kept in the settings as a salted scrypt hash, never in clear; the
+operator can change or remove it (the window, unlocked; ``faceverify operator``)."""
 from __future__ import annotations
 
 import hashlib
@@ -28,6 +29,14 @@ def set_password(store: Store, password: str) -> None:
     salt = os.urandom(16)
     record = {"scrypt": _hash(password, salt, **_SCRYPT).hex(), "salt": salt.hex(), **_SCRYPT}
     store.save_settings(**{_KEY: record})
+
+
+def clear_password(store: Store) -> bool:
+    """Remove the operator's password (the window then starts open); whether there was one."""
+    had = has_password(store)
+    if had:
+        store.save_settings(**{_KEY: None})
+    return had
 
 
 def check_password(store: Store, password: str) -> bool:

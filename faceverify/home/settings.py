@@ -49,6 +49,7 @@ TABLE: dict[str, Setting] = {
     "verification_threshold": Setting(_NUMBER, None, (0.0, 1.0)),
     "log_failed_crops": Setting((bool,), False),
     "security_level": Setting((str,), "standard", (1, 16)),  # verification/levels.py: standard, high or custom
+    "last_folder": Setting((str,), None, (1, 4096), USER),  # where the file dialogs open next
     "camera": Setting((int, str), 0, (0, 4096)),  # a device index, file, image sequence or stream URL
     "liveness": Setting((bool,), True),
     "liveness_prompts": Setting((int,), 2, (1, 5)),  # head turns asked for

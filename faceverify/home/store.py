@@ -20,13 +20,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+import platformdirs
 
 from faceverify.errors import FaceverifyError, InvalidNameError, UnknownPersonError
 from faceverify.faces.pipeline import encode_png
@@ -66,14 +66,11 @@ def validate_name(name: object) -> str:
 
 
 def default_home() -> Path:
-    """FACEVERIFY_HOME, else the per-user data folder of this platform."""
+    """FACEVERIFY_HOME, else this platform's per-user data folder, as platformdirs finds it: $XDG_DATA_HOME or
+    ~/.local/share (Linux), ~/Library/Application Support (macOS), %LOCALAPPDATA% (Windows), then faceverify."""
     if env := os.environ.get("FACEVERIFY_HOME"):
         return Path(env).expanduser()
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "faceverify"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "faceverify"
-    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "faceverify"
+    return Path(platformdirs.user_data_dir("faceverify", appauthor=False, roaming=False))
 
 
 @dataclass(frozen=True)
@@ -194,13 +191,17 @@ class Store:
         folder = self.person_dir(name)
         return next((p for r in ROLES if (p := confine.inside(folder, r, file_name)).is_file()), None)
 
-    def add_image(self, name: str, role: str, pixels: np.ndarray) -> Path:
-        """Store one crop for a person (creating the person); identical crops are stored once."""
+    def image_path(self, name: str, role: str, pixels: np.ndarray) -> Path:
+        """Where this crop is (or would be) stored for the person in that role."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
-        data = encode_png(pixels)
-        path = confine.inside(self.person_dir(name), role, _image_name(data))
+        return confine.inside(self.person_dir(name), role, _image_name(encode_png(pixels)))
+
+    def add_image(self, name: str, role: str, pixels: np.ndarray) -> Path:
+        """Store one crop for a person (creating the person); identical crops are stored once."""
+        path = self.image_path(name, role, pixels)
         if not path.exists():
+            data = encode_png(pixels)
             self.ensure()
             atomic.make_private_dir(self.people_dir)
             atomic.write_bytes(path, data)

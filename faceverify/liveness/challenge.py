@@ -12,6 +12,7 @@ different face, a photo swapped in) fails it. The frames for the identity decisi
 """
 from __future__ import annotations
 
+import math
 import random
 from collections import deque
 from collections.abc import Sequence
@@ -114,7 +115,8 @@ class Outcome(Enum):
 @dataclass(frozen=True)
 class ChallengeStatus:
     """Where the challenge stands: what to tell the user now, how many prompts are answered, the time left for
-    the current one, and (when it is over) the outcome's reason in words for a person."""
+    the current one, and (when it is over) the outcome's reason in words for a person. ``started``: the user's
+    starting pose is known, so turns are asked for and their countdown runs."""
 
     outcome: Outcome
     instruction: str
@@ -122,10 +124,16 @@ class ChallengeStatus:
     prompts: int
     seconds_left: float
     reason: str = ""
+    started: bool = True
 
     @property
     def done(self) -> bool:
         return self.outcome is not Outcome.RUNNING
+
+    def countdown(self) -> str:
+        """What a countdown shows: the whole seconds left for the current turn, rounded up ("6 s left"), which only
+        fall until the next turn starts; "" while the starting pose is still being taken."""
+        return f"{math.ceil(self.seconds_left)} s left" if self.started else ""
 
 
 def random_prompts(count: int, rng: random.Random | None = None) -> list[Direction]:
@@ -173,7 +181,7 @@ class Challenge:
         if self._step_start is None and self._outcome is Outcome.RUNNING:
             left = self.seconds_per_prompt
         return ChallengeStatus(self._outcome, self._instruction(), self._answered, len(self.prompts),
-                               max(left, 0.0), self._reason)
+                               max(left, 0.0), self._reason, self._baseline is not None)
 
     def _instruction(self) -> str:
         if self._outcome is not Outcome.RUNNING:
@@ -190,7 +198,7 @@ class Challenge:
             return self.status
         if self._step_start is None:
             self._step_start = observation.time
-        self._now = observation.time
+        self._now = max(self._now, observation.time)  # a frame taken before the last clock check moves no clock back
         if self._frozen.frozen(observation.thumbnail):
             return self._end(Outcome.FAILED, "The camera picture is frozen: the same picture again and again is not "
                                              "a live camera")

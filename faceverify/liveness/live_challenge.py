@@ -98,7 +98,7 @@ def run_challenge(feed: LiveFeed, challenge: Challenge, on_status: Callable[[Cha
     """Runs ``challenge`` on the feed's next frames until it ends; when it passed, the faces of ``count`` frames
     from inside it go to the identity decision.
 
-    ``on_status`` hears the status whenever the instruction or the whole seconds left change, from the first frame
+    ``on_status`` hears the status whenever the instruction or the countdown change, from the first frame
     until the end (the end itself is returned), on this thread.
     It is cancelled once ``cancelled()`` is true. Raises CameraError when the feed is stopped or never sent a frame.
     """
@@ -120,8 +120,8 @@ def run_challenge(feed: LiveFeed, challenge: Challenge, on_status: Callable[[Cha
                 faces[frame.index] = frame.face
             status = challenge.observe(observe(frame.index, frame.time, frame.rgb, frame.face))
         if on_status is not None and first is not None and not status.done \
-                and (status.instruction, int(status.seconds_left)) != shown:
-            shown = (status.instruction, int(status.seconds_left))
+                and (status.instruction, status.countdown()) != shown:
+            shown = (status.instruction, status.countdown())
             on_status(status)
     if first is None and status.outcome is Outcome.FAILED and not feed.live:
         raise feed.no_frame_error()  # not the person's failure: the source sent nothing

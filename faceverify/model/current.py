@@ -6,6 +6,7 @@ are, and the shipped model (``shipped.py``) knows nothing of homes.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,16 @@ def model_version(store: Store) -> str | None:
     if not store.has_own_model():
         return shipped.version()
     return content_digest(store.model_path)
+
+
+def model_trained(store: Store) -> str:
+    """When the home's own model was trained (its file's time, UTC, ISO-8601), or "" without one (the shipped model
+    is named as such)."""
+    try:
+        stamp = store.model_path.stat().st_mtime
+    except OSError:
+        return ""
+    return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds")
 
 
 def save_calibration(store: Store, calibration: dict | None) -> None:

@@ -12,7 +12,8 @@ is calibrated on the validation split (:mod:`calibration`) and saved with the mo
 
 The new model replaces the old one only when training completes; until then verification keeps
 using the previous model, and a killed training continues with ``resume`` from its last checkpoint:
-the first epoch's, then one at most every CHECKPOINT_SECONDS (an epoch can be a few seconds long).
+the first epoch's, then one at most every CHECKPOINT_SECONDS (an epoch can be a few seconds long), and one at once
+when it is cancelled, so that Cancel loses no finished epoch.
 """
 from __future__ import annotations
 
@@ -150,10 +151,10 @@ class Trainer:
             trained = sum(e.seconds for e in result.history)  # before this epoch, over every run of this training
             for step, batch in enumerate(self._dataset(data, looks, epoch, steps), start=1):
                 optimizer.learning_rate.assign(config.rate_at(trained + time.monotonic() - epoch_start))
-                if self.should_stop():
-                    if step == 1 and saved_epochs < len(result.history):  # the weights are still the last epoch's
+                if self.should_stop():  # save at once: no finished epoch is lost to the once-a-minute checkpoints
+                    if saved_epochs < len(result.history):  # mid-epoch, resume trains this epoch's steps again
                         self._checkpoint(manager, result)
-                    raise TrainingCancelled("Training cancelled; resume continues from the last saved epoch")
+                    raise TrainingCancelled("Training cancelled; resume continues after the last finished epoch")
                 losses.append(float(train_step(batch)))
                 report(epoch, step, losses, step / steps)
             seconds = time.monotonic() - epoch_start

@@ -17,7 +17,7 @@ from faceverify.faces.pipeline import Face, encode_png, prepare_file
 from faceverify.home.audit import AuditEntry, AuditLog
 from faceverify.home.store import Store
 from faceverify.liveness.live_challenge import NOT_CHECKED, LivenessResult
-from faceverify.model.current import model_version
+from faceverify.model.current import model_trained, model_version
 from faceverify.verification.levels import Level
 from faceverify.verification.rule import CUSTOM_LEVEL, Decision
 from faceverify.verification.thresholds import decision_thresholds
@@ -159,6 +159,7 @@ class DecisionService:
             candidate=d.person if d and outcome.identification and not outcome.accepted else None,
             liveness=liveness.audit_value, liveness_reason=liveness.reason if liveness.checked else "",
             level=d.level if d else CUSTOM_LEVEL,
+            model_trained=model_trained(self.store) if d and not d.model_version.startswith("shipped-") else "",
         ), self.store.has_person)
 
     def log_refusal(self, image: str, person: str | None, detection: float | Level, verification: float,
@@ -176,8 +177,8 @@ class DecisionService:
         self.audit.record(AuditEntry(
             kind="identify" if person is None else "verify", person=person or "unknown", verified=False, share=0.0,
             mean_score=0.0, verification_threshold=verification, model_version=model_version(self.store) or "",
-            source=self.source, image=image, error=error, **_unscored(detection)),
-            self.store.has_person)
+            source=self.source, image=image, error=error, model_trained=model_trained(self.store),
+            **_unscored(detection)), self.store.has_person)
 
 
 def _unscored(detection: float | Level) -> dict:

@@ -11,6 +11,7 @@ from pathlib import Path  # noqa: E402
 
 import cv2  # noqa: E402
 import pytest  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from faceverify.gui.app import open_window  # noqa: E402
 from faceverify.gui.main_window import MainWindow  # noqa: E402
@@ -64,3 +65,26 @@ def open_gui(qtbot, home):
     yield open_
     for window in windows:
         window.close()
+
+
+class Confirmations:
+    """The questions the ``confirmations`` fixture answered: (title, default button, buttons sorted) each."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str, list[str]]] = []
+        self.answer = True  # click the destructive action; False: Cancel
+
+
+@pytest.fixture
+def confirmations(monkeypatch) -> Confirmations:
+    """Answer every confirmation (gui.dialogs.confirm) without showing it, recording what was asked."""
+    answers = Confirmations()
+
+    def exec_(box: QMessageBox) -> int:
+        answers.asked.append((box.windowTitle(), box.defaultButton().text(), sorted(b.text() for b in box.buttons())))
+        role = QMessageBox.DestructiveRole if answers.answer else QMessageBox.RejectRole
+        next(b for b in box.buttons() if box.buttonRole(b) == role).click()
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
+    return answers

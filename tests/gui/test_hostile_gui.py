@@ -1,7 +1,6 @@
 """The window when another process is changing the home (issue 13): training and removing a person are refused
 with the holder named, nothing changes, and the window works on once the other process is gone (even killed)."""
 import numpy as np
-from PySide6.QtWidgets import QMessageBox
 
 from faceverify.home.store import Store
 from helpers import hold_home_lock
@@ -9,7 +8,7 @@ from helpers import hold_home_lock
 WAIT_MS = 30000
 
 
-def test_training_and_removal_are_refused_while_another_process_trains(open_gui, qtbot, home, monkeypatch):
+def test_training_and_removal_are_refused_while_another_process_trains(open_gui, qtbot, home, confirmations):
     store = Store(home)
     rng = np.random.default_rng(0)
     for role in ("anchor", "positive"):
@@ -25,7 +24,6 @@ def test_training_and_removal_are_refused_while_another_process_trains(open_gui,
 
         people = window.people_view
         people.table.selectRow(0)
-        monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.Yes)
         people.remove_selected()
         qtbot.waitUntil(lambda: "another faceverify training" in people.message.text(), timeout=WAIT_MS)
         assert [p.name for p in store.people()] == ["Ada"]

@@ -52,10 +52,15 @@ def test_prompts_count_down_over_the_view_and_a_photo_times_out(open_gui, qtbot,
     window, tab = _start(open_gui, qtbot, attack_camera)
     seen = set()
     tab._verify_task.progressed.connect(lambda status: seen.add(status.instruction))
-    assert tab.prompt.parentWidget() is tab.view and "s left" in tab.prompt.countdown.text()
+    assert tab.prompt.parentWidget() is tab.view
+    countdowns = []
+    tab._verify_task.progressed.connect(lambda status: countdowns.append((status.answered, status.countdown())))
+    qtbot.waitUntil(lambda: "s left · turn 1 of 2" in tab.prompt.countdown.text(), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: tab.verify_button.isEnabled(), timeout=WAIT_MS)
     assert any(text.startswith("Turn your head to your") for text in seen), seen
     assert not tab.prompt.isVisible() and tab.banner.property("state") == "no"
+    seconds = [int(text.split()[0]) for answered, text in countdowns if text and answered == 0]
+    assert seconds and seconds == sorted(seconds, reverse=True), f"a countdown only counts down: {countdowns}"
     assert "You did not turn your head to your" in tab.banner.text() and "in time" in tab.banner.text()
     entry = window.context.audit.recent(1)[0]
     assert (entry.liveness, entry.verified, entry.source) == ("failed", False, "gui")

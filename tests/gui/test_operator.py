@@ -106,8 +106,41 @@ def test_people_tab_exports_and_imports_a_person(open_gui, home, tmp_path, qtbot
     people.import_button.click()
     qtbot.waitUntil(lambda: people.message.text().startswith("Imported"), timeout=WAIT_MS)
     assert people.table.rowCount() == 1 and people.table.cell(0, 0) == "Ada"
+    assert people.message.text() == "Imported Ada: 2 anchors and 1 positive added."
+    people.import_button.click()
+    qtbot.waitUntil(lambda: people.message.text().startswith("Nothing new"), timeout=WAIT_MS)
+    assert people.message.text() == "Nothing new to import: all 3 images of Ada are enrolled already."
 
     (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 broken")
     people.import_file(tmp_path / "bad.zip")
     qtbot.waitUntil(lambda: people.message.property("role") == "error", timeout=WAIT_MS)
     assert "not a readable enrollment archive" in people.message.text()
+
+
+def test_the_unlocked_operator_changes_then_removes_the_password(open_gui, home, confirmations):
+    store = Store(home)
+    operator.set_password(store, "operator-secret")
+    window = open_gui(97)
+    assert not window.password_action.isVisible(), "locked: no way to the password"
+    assert window.lock.unlock("operator-secret") and window.password_action.isVisible()
+
+    dialog = PasswordDialog(window.lock, window)
+    assert dialog.windowTitle() == "Change the operator password" and dialog.remove_button.isVisibleTo(dialog)
+    dialog.first.setText("new-secret")
+    dialog.second.setText("new-secret")
+    dialog.save()
+    assert operator.check_password(store, "new-secret") and not operator.check_password(store, "operator-secret")
+    window.lock.lock()
+    assert not window.lock.unlock("operator-secret") and window.lock.unlock("new-secret")
+
+    dialog = PasswordDialog(window.lock, window)
+    confirmations.answer = False
+    dialog.remove_button.click()
+    assert confirmations.asked == [("Remove the operator password", "Cancel", ["Cancel", "Remove password"])]
+    assert operator.has_password(store), "Cancel (the default) keeps it"
+    confirmations.answer = True
+    dialog.remove_button.click()
+    assert not operator.has_password(store) and window.lock.unlocked and dialog.result() == QDialog.Accepted
+    assert not window.password_action.isVisible() and window.lock_button.text() == "Set operator password…"
+    window.lock.lock()
+    assert window.lock.unlocked, "nothing left to lock with"

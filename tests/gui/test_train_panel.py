@@ -59,7 +59,7 @@ def test_epochs_read_right_and_the_options_are_locked_while_training_and_remembe
     assert open_gui(97).enroll_tab.trainer.epochs.value() == 7
 
 
-def test_an_interrupted_training_can_be_discarded(open_gui, home):
+def test_an_interrupted_training_is_discarded_only_once_the_operator_confirms(open_gui, home, confirmations):
     store = make_small_store(home)
     store.checkpoints_dir.mkdir()
     (store.checkpoints_dir / "training.json").write_text(json.dumps(
@@ -69,7 +69,13 @@ def test_an_interrupted_training_can_be_discarded(open_gui, home):
     box = window.enroll_tab.trainer
     assert box.interrupted.isVisible() and "2 of 50 epochs done" in box.interrupted_text.text()
     assert box.resume_button.isEnabled()
+    confirmations.answer = False
     box.discard_button.click()
+    assert confirmations.asked == [("Discard the unfinished training", "Cancel", ["Cancel", "Discard"])]
+    assert box.interrupted.isVisible() and Store(home).checkpoints_dir.exists(), "Cancel (the default) keeps it"
+    confirmations.answer = True
+    box.discard_button.click()
+    assert len(confirmations.asked) == 2, "asked once"
     assert not box.interrupted.isVisible() and not Store(home).checkpoints_dir.exists()
 
 

@@ -4,18 +4,21 @@ import os
 import shutil
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from faceverify.faces.pipeline import prepare_file
 from faceverify.files import atomic
 from faceverify.gui import app, qt_compat, screenshots
 from faceverify.gui.qt_compat import emit
 from faceverify.home.audit import AuditEntry, AuditLog
 from faceverify.home.store import Store
 from faceverify.model.current import save_calibration
+from helpers import lfw_images
 
 from .conftest import face_video
 
@@ -91,6 +94,30 @@ def test_capture_without_camera_reports_it(open_gui, qtbot, monkeypatch):
     assert tab.capture_message.property("role") == "error"
 
 
+def test_a_burst_says_how_many_frames_repeated_an_image_already_stored(open_gui, qtbot, monkeypatch):
+    face = prepare_file(lfw_images("Colin_Powell", 1)[0])
+
+    class RepeatingCamera:  # sends the same picture again and again (a stalled or virtual camera)
+        def require_frame(self, after, timeout):
+            return SimpleNamespace(index=(after or 0) + 1, face=face, rgb=face.pixels)
+
+    window = open_gui(97)
+    monkeypatch.setattr(window.context.feed, "current", RepeatingCamera)
+    tab = window.enroll_tab
+    tab.person.setEditText("Ada")
+    tab.burst.setChecked(True)
+    tab.burst_size.setValue(3)
+    tab.capture_anchor()
+    qtbot.waitUntil(lambda: tab.busy_task is None, timeout=WAIT_MS)
+    assert len(window.context.store.images("Ada", "anchor")) == 1
+    assert tab.capture_message.text() == ("Captured 1 new image (2 frames repeated an image already stored: not "
+                                          "stored twice).")
+    tab.capture_anchor()
+    qtbot.waitUntil(lambda: tab.busy_task is None, timeout=WAIT_MS)
+    assert tab.capture_message.property("role") == "error"
+    assert tab.capture_message.text().startswith("Captured 0 new images (3 frames repeated")
+
+
 def test_bad_image_folder_shows_the_reason(open_gui, qtbot, tmp_path):
     window = open_gui(97)
     tab = window.enroll_tab
@@ -153,7 +180,8 @@ def test_an_attempt_the_model_could_not_decide_is_listed_as_an_error(open_gui, h
     assert window.log_view.table.cell(0, 2) == "ERROR: the model is damaged"
 
 
-def test_removing_a_person_removes_their_images_and_log_entries(open_gui, qtbot, home, monkeypatch):
+def test_removing_a_person_asks_once_with_cancel_as_default_then_removes_images_and_log_entries(
+        open_gui, qtbot, home, confirmations):
     for name in ("Ada", "Grace"):
         _enroll_fake(home, name)
     with AuditLog(Store(home).audit_path) as log:
@@ -163,14 +191,26 @@ def test_removing_a_person_removes_their_images_and_log_entries(open_gui, qtbot,
     people = window.people_view
     assert [people.table.cell(row, 0) for row in range(people.table.rowCount())] == ["Ada", "Grace"]
     people.table.selectRow(0)
-    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.Yes)
+    confirmations.answer = False
+    people.remove_selected()
+    assert confirmations.asked == [("Remove person", "Cancel", ["Cancel", "Remove Ada"])]
+    assert people.table.rowCount() == 2, "Cancel removes nobody"
+    confirmations.answer = True
     people.remove_selected()
     qtbot.waitUntil(lambda: people.table.rowCount() == 1, timeout=WAIT_MS)
+    assert len(confirmations.asked) == 2, "asked once per removal"
     assert people.table.cell(0, 0) == "Grace"
     assert [e.person for e in window.context.audit.recent()] == ["Grace"]
+    assert people.message.text() == "Removed Ada: their images and 1 audit log entry about them."
     window.tabs.setCurrentWidget(window.log_view)
     assert window.log_view.table.rowCount() == 1
-    assert "1 audit log entry" in people.message.text()
+    window.tabs.setCurrentWidget(people)
+    _enroll_fake(home, "Hedy")
+    emit(window.context.people_changed)
+    people.table.selectRow(1)
+    people.remove_selected()
+    qtbot.waitUntil(lambda: people.table.rowCount() == 1, timeout=WAIT_MS)
+    assert people.message.text() == "Removed Hedy: their images. The audit log had no entries about them."
 
 
 def test_enrolled_without_model_shows_the_guide(open_gui, home):
@@ -198,9 +238,12 @@ def test_damaged_model_gives_a_clear_message(open_gui, qtbot, home, tmp_path, lf
 
 def test_screenshot_command_saves_every_tab(qtbot, home, tmp_path, lfw_dir):
     camera = face_video(lfw_dir, tmp_path / "face.avi")
-    assert screenshots.main([str(tmp_path / "shots"), "--camera", str(camera), "--home", str(home)]) == 0
+    assert screenshots.main([str(tmp_path / "shots"), "--camera", str(camera), "--home", str(home), "--person", "Ada",
+                             "--locked", "shot-secret"]) == 0
     names = sorted(p.name for p in (tmp_path / "shots").glob("*.png"))
-    assert names == ["1-verify.png", "2-enroll-and-train.png", "3-people.png", "4-log.png"]
+    assert names == ["1-verify.png", "2-enroll-and-train.png", "3-people.png", "4-log.png", "5-end-user-view.png",
+                     "7-operator-password.png", "8-remove-question.png", "9-verify-operator-controls.png"]
+    assert Store(home).people() == [], "the question was shot, nobody removed"
 
 
 def test_main_opens_the_window_without_loading_tensorflow(home):

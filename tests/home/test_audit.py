@@ -184,3 +184,10 @@ def test_a_log_from_before_liveness_gains_its_columns_and_keeps_its_rows(tmp_pat
         assert [e.person for e in again.recent()] == ["Grace", "Ada"]
         with pytest.raises(sqlite3.IntegrityError):
             again.record(_entry(liveness="maybe"))
+
+
+def test_a_log_with_a_column_of_a_newer_faceverify_is_still_read(tmp_path):
+    with AuditLog(tmp_path / "audit.sqlite") as log:
+        log.record(AuditEntry("verify", "Ada", True, 0.9, 0.8, 0.5, 0.5, "v1", "cli", "probe.jpg"))
+        log._connection.execute("ALTER TABLE attempts ADD COLUMN added_later TEXT DEFAULT 'x'")
+        assert [(e.person, e.verified) for e in log.recent()] == [("Ada", True)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import numpy as np
@@ -119,3 +120,10 @@ def test_calibrated_thresholds_belong_to_one_model_file(tmp_path):
     time.sleep(0.01)
     atomic.write_bytes(store.model_path, b"another model, not calibrated")
     assert calibrated_thresholds(store) == {} and threshold(store, "detection_threshold") == 0.5
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the XDG data folder is Linux's")
+def test_the_default_home_is_the_platforms_data_folder_where_existing_homes_are(monkeypatch, tmp_path):
+    monkeypatch.delenv("FACEVERIFY_HOME", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert default_home() == tmp_path / "data" / "faceverify"

@@ -178,3 +178,19 @@ def test_a_real_head_turn_answers_the_matching_prompt_and_fails_the_opposite(ham
 def test_another_face_stepping_in_fails_the_check(hamilton):
     status = run(Challenge([LEFT, RIGHT], seconds_per_prompt=20), [o for o in hamilton if o.index >= 160])
     assert status.reason == "The face changed during the check: one person, in view from start to end"
+
+
+def test_the_countdown_starts_with_the_first_turn_and_only_counts_down_until_the_next():
+    challenge = Challenge([LEFT, RIGHT], seconds_per_prompt=6)
+    shown = []
+    for observation in head_track(turns([1, -1], rest=1.5)):
+        for status in (challenge.check_time(observation.time + 0.5),  # the clock, checked while no frame came ...
+                       challenge.observe(observation)):  # ... then a frame taken before that check
+            shown.append((status.answered, status.started, status.countdown()))
+        if status.done:
+            break
+    assert status.outcome is Outcome.PASSED
+    assert shown[0] == (0, False, ""), "no countdown while the starting pose is taken"
+    for turn in (0, 1):
+        seconds = [int(text.split()[0]) for answered, started, text in shown if started and answered == turn]
+        assert seconds[0] == 6 and seconds == sorted(seconds, reverse=True), seconds

@@ -162,3 +162,20 @@ def test_a_time_budget_ends_training_early_with_a_saved_model_and_decays_the_rat
     assert rates[0] == pytest.approx(1e-4) and rates[-1] == rates[-2] == pytest.approx(1e-5)
     assert all(a > b for a, b in zip(rates[:5], rates[1:5]))
     assert TrainingConfig().rate_at(10_000) == 1e-4  # no budget: constant
+
+
+@pytest.mark.slow
+def test_cancel_mid_epoch_saves_every_finished_epoch_at_once(tmp_path, monkeypatch):
+    monkeypatch.setattr("faceverify.training.trainer.CHECKPOINT_SECONDS", 3600)  # only the first epoch is saved
+    store = make_small_store(tmp_path / "home")
+    progress = []
+
+    def stop_in_the_third_epoch() -> bool:
+        return bool(progress) and progress[-1].epoch == 3 and progress[-1].step == 2
+
+    with pytest.raises(TrainingCancelled, match="after the last finished epoch"):
+        Trainer(store, TrainingConfig(epochs=4, steps_per_epoch=3, batch_size=8), on_progress=progress.append,
+                should_stop=stop_in_the_third_epoch).run()
+    state = json.loads((store.checkpoints_dir / "training.json").read_text())
+    assert len(state["history"]) == 2, "the second epoch, finished within the minute, was saved on Cancel"
+    assert Trainer.resume(store).epochs_done() == 2
