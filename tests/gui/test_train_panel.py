@@ -1,9 +1,11 @@
 """The Train box: disabled with the reason until there is something to train on, options locked while training and
 remembered, an interrupted training offered for resuming or discarding, and a useless model called so."""
 import json
+import re
 import threading
 from types import SimpleNamespace
 
+import pytest
 from PySide6.QtCore import Qt
 
 from conftest import make_small_store
@@ -100,3 +102,20 @@ def test_the_verify_tab_warns_while_the_model_in_use_is_not_usable(open_gui, hom
     save_calibration(store, _calibration(0.1))
     window.context.check_model()
     assert tab.model_warning.isHidden()
+
+
+@pytest.mark.slow
+def test_cancel_in_the_window_keeps_every_finished_epoch(open_gui, qtbot, home, monkeypatch):
+    monkeypatch.setattr("faceverify.training.trainer.CHECKPOINT_SECONDS", 3600)  # only the first epoch on schedule
+    make_small_store(home)
+    window = open_gui(97)
+    window.show_enroll()
+    box = window.enroll_tab.trainer
+    box.epochs.setValue(5)
+    box.train()
+    qtbot.waitUntil(lambda: box.progress.value() > 400, timeout=600_000)  # into the third epoch of five
+    qtbot.mouseClick(box.cancel_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not box.running, timeout=600_000)
+    assert "Training cancelled" in box.status.text() and box.interrupted.isVisible()
+    done = int(re.search(r"\((\d+) of 5 epochs done", box.interrupted_text.text()).group(1))
+    assert done >= 2, "every finished epoch is kept, not only the first one's checkpoint"
