@@ -68,7 +68,10 @@ def test_frames_identify_and_remove(lfw_dir, tmp_path):
         rejected = fv.verify_frames(PERSON, [read_image(p) for p in stranger], detection_threshold=0.5,
                                     verification_threshold=0.2)
         assert not rejected.accepted and rejected.decision.share == 0
-        assert fv.identify(own[0], verification_threshold=0.2).person == PERSON
+        identified = fv.identify(own[0], verification_threshold=0.2)
+        assert identified.person == PERSON
+        # a home model without a cohort (no held-out negatives) cannot keep a level: its own threshold, said as custom
+        assert identified.decision.level == "custom" and identified.decision.detection_threshold == 0.5
         assert fv.identify(stranger[0], verification_threshold=0.2).person == "unknown"
         with pytest.raises(ImageError, match="RGB uint8"):
             fv.verify_frames(PERSON, [frames[0][..., 0]])

@@ -19,6 +19,8 @@ import numpy as np
 from faceverify.errors import FaceverifyError
 from faceverify.verification.rule import CUSTOM_LEVEL, deciding_scores
 
+NO_COHORT = ("The model in use has no cohort of unseen faces to set a security level with (its calibrated "
+             "threshold decides): import negatives and train again, or choose custom")
 MOST_REJECTED = 0.5  # a threshold that rejects more than this share of the person's own images is not reachable
 
 Head = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -118,8 +120,7 @@ def person_threshold(person: str, level: Level, verification: float, head: Head,
                      cohort: np.ndarray, anchors: np.ndarray) -> PersonThreshold:
     """The person's threshold at ``level`` from the cohort's deciding scores against their gallery."""
     if len(cohort) == 0:
-        raise NoCohortError("The model in use has no cohort of unseen faces to set a security level with (its "
-                            "calibrated threshold decides): import negatives and train again, or choose custom")
+        raise NoCohortError(NO_COHORT)
     scores = np.stack([head(g, cohort) for g in gallery], axis=1)  # (cohort, gallery), one gallery image at a time
     deciding = deciding_scores(scores, verification)
     threshold = cohort_threshold(deciding, level.far)

@@ -24,7 +24,7 @@ from faceverify.model.current import load_current, model_version
 from faceverify.model.network import for_inference
 from faceverify.model.scorer import Scorer
 from faceverify.verification.cohort import cohort_embeddings
-from faceverify.verification.levels import Level, NoCohortError, PersonThreshold, person_threshold
+from faceverify.verification.levels import NO_COHORT, Level, NoCohortError, PersonThreshold, person_threshold
 from faceverify.verification.rule import CUSTOM_LEVEL, DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
 from faceverify.verification.thresholds import threshold
 
@@ -181,6 +181,8 @@ class Verifier:
             if key not in self._levels:
                 if self._cohort is None:
                     self._cohort = cohort_embeddings(self.store, self.version, self.embed)
+                if len(self._cohort) == 0:  # before the anchors are embedded: a home without one asks every time
+                    raise NoCohortError(NO_COHORT)
                 self._levels[key] = person_threshold(name, level, verification, self.head, gallery, self._cohort,
                                                      self.embed(read_crops(anchors)))
             return self._levels[key]

@@ -63,7 +63,7 @@ def _verify(capsys, home: Path, probe: Path) -> str:
 def _assert_previous_model_intact(home: Path, expected_hash: str, capsys, probe: Path, version: str) -> None:
     model = Store(home).model_path
     assert sha256(model) == expected_hash, "the previous model was changed by a killed training"
-    kept = {model.name, "calibration.json"}  # the model and its thresholds
+    kept = {model.name, "calibration.json", "cohort.json"}  # the model, its thresholds, its security levels' cohort
     assert not [p.name for p in model.parent.iterdir() if p.name not in kept and p.is_file()], "temporary left"
     assert _verify(capsys, home, probe) == version
 
