@@ -27,10 +27,9 @@ MEMORY_BOUND_MB = 1024  # the issue's bound for any single input
 def _cli_in_child(*args: str | os.PathLike, timeout: float = 60) -> tuple[subprocess.CompletedProcess, float]:
     """``faceverify ARGS`` in a child process of this tree: (its result, its peak resident memory in MB). A child
     that blocks (a FIFO opened for reading) fails the test by its timeout instead of hanging the suite."""
-    # VmHWM is this process's own peak; ru_maxrss would carry over the peak of the (large) test process it forked from
     code = ("import sys\nfrom faceverify.cli.commands import main\nstatus = main(sys.argv[1:])\n"
-            "peak = [line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM:')][0]\n"
-            "print(peak, file=sys.stdout)\nsys.exit(status)\n")
+            "print(next(line for line in open('/proc/self/status') if line.startswith('VmHWM:')).split()[1])\n"
+            "sys.exit(status)\n")  # VmHWM: this program's peak (ru_maxrss would count the forking parent's)
     env = os.environ | {"PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     done = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL, env=env)
