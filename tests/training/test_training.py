@@ -126,7 +126,7 @@ def test_mirrored_strategy_over_two_logical_cpus(tmp_path):
         result = trainer.run()
         print("replicas", trainer.strategy.num_replicas_in_sync, "loss", result.history[0].loss)
     """)
-    conftest_dir = __import__("pathlib").Path(__file__).parent
+    conftest_dir = __import__("pathlib").Path(__file__).parents[1]  # tests/conftest.py
     (tmp_path.parent / "conftest.py").write_text((conftest_dir / "conftest.py").read_text())
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
