@@ -2,8 +2,8 @@
 
 The Siamese model's score for (probe, image) is sigmoid(w . |e(probe) - e(image)| + b). The
 embeddings e(image) of a person's positive images depend only on the model, so they are computed
-once per model version, kept in memory and on disk (``HOME/model/embeddings/<version>/<name>.npz``,
-keyed by image), and a probe costs one embedding pass plus one vectorised head call, whatever the
+once per model version, kept in memory and on disk in the runtime's compact form
+(``HOME/model/embeddings/<version>-tflite<format>-<precision>/<name>.npz``, keyed by image), and a probe costs one embedding pass plus one vectorised head call, whatever the
 number of enrolled images.
 """
 from __future__ import annotations
@@ -21,9 +21,8 @@ import numpy as np
 from faceverify.errors import FaceverifyError, ModelError
 from faceverify.files import atomic
 from faceverify.home.store import Store, read_crops
-from faceverify.model.current import load_current, model_version
-from faceverify.model.network import for_inference
-from faceverify.model.scorer import Scorer
+from faceverify.model.current import model_version
+from faceverify.model.runtime import RuntimeModel, load_runtime
 from faceverify.verification.rule import DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
 
 RACY_NS = 2_000_000_000  # a folder changed this recently may change again within its timestamps' granularity
@@ -78,12 +77,8 @@ class Verifier:
             current = model_version(self.store)
             if current is not None and current == self.version:
                 return self.version
-            model = load_current(self.store)
-            if model_version(self.store) not in (current, None):  # replaced while loading: load the newer one
-                current = model_version(self.store)
-                model = load_current(self.store)
-            self._scorer = Scorer(for_inference(model))
-            self.version, self._galleries = current or "", {}
+            self._model: RuntimeModel = load_runtime(self.store)
+            self.version, self._galleries = self._model.source["version"], {}  # what the scores really come from
             return self.version
 
     def _require(self) -> None:
@@ -94,16 +89,16 @@ class Verifier:
     def embed(self, crops: np.ndarray) -> np.ndarray:
         """Embeddings (N, 4096) of uint8 crops (N, 100, 100, 3)."""
         self._require()
-        return self._scorer.embed(crops)
+        return self._model.embed(crops)
 
     def head(self, probe: np.ndarray, gallery: np.ndarray) -> np.ndarray:
         """Siamese scores of embeddings (from :meth:`embed`): one probe against every gallery row, or row by row."""
-        return self._scorer.head(probe, gallery)
+        return self._model.head(probe, gallery)
 
     def pair_scores(self, images: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Scores for (first, second, ...) index rows into uint8 ``images``: each image is embedded once."""
         self._require()
-        return self._scorer.pair_scores(images, rows)
+        return self._model.pair_scores(images, rows)
 
     # -- gallery ------------------------------------------------------------------------------------
     def gallery(self, name: str) -> np.ndarray:
@@ -129,14 +124,18 @@ class Verifier:
             missing = [p for p in paths if p.name not in known]
             if missing:
                 known.update(zip((p.name for p in missing), self.embed(read_crops(missing))))
-            embeddings = np.stack([known[k] for k in keys]) if keys else np.zeros((0, self._scorer.size), np.float32)
+            embeddings = (np.stack([known[k] for k in keys]).astype(self._model.gallery_dtype) if keys
+                          else np.zeros((0, self._model.size), self._model.gallery_dtype))
             if missing or set(known) != set(keys):
                 self._write_cache(name, keys, embeddings)
             self._galleries[name] = (keys, embeddings, stamp)
             return embeddings
 
+    def _cache_dir(self) -> str:
+        return self._model.cache_key if self.version else "none"
+
     def _cache_path(self, name: str):
-        return self.store.embeddings_dir / (self.version or "none") / f"{name}.npz"
+        return self.store.embeddings_dir / self._cache_dir() / f"{name}.npz"
 
     def _read_cache(self, name: str) -> dict[str, np.ndarray]:
         """The cached embeddings of a person's images by file name; a damaged cache counts as empty (recomputed)."""
@@ -145,15 +144,15 @@ class Verifier:
                 keys, embeddings = saved["keys"], saved["embeddings"]
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return {}
-        if (keys.ndim != 1 or embeddings.shape != (len(keys), self._scorer.size)
+        if (keys.ndim != 1 or embeddings.shape != (len(keys), self._model.size)
                 or embeddings.dtype.kind != "f" or not np.isfinite(embeddings).all()):
             return {}
-        return dict(zip(keys.tolist(), embeddings))
+        return dict(zip(keys.tolist(), embeddings.astype(self._model.gallery_dtype)))
 
     def _write_cache(self, name: str, keys: tuple[str, ...], embeddings: np.ndarray) -> None:
         """Save a person's gallery atomically; caches of older model versions are dropped."""
         for old in self.store.embeddings_dir.glob("*"):
-            if old.name != self.version:
+            if old.name != self._cache_dir():
                 shutil.rmtree(old, ignore_errors=True)
         buffer = io.BytesIO()
         np.savez(buffer, keys=np.asarray(keys, dtype=str), embeddings=embeddings)
