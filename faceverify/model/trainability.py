@@ -16,7 +16,10 @@ class TrainingUnavailable(FaceverifyError):
 
 def can_train() -> bool:
     """Whether TensorFlow is installed (found on the path; not imported)."""
-    return find_spec("tensorflow") is not None
+    try:
+        return find_spec("tensorflow") is not None
+    except (ImportError, ValueError):  # ValueError: blocked in sys.modules (None) or a module without a spec
+        return False
 
 
 def require_training() -> None:

@@ -1,10 +1,10 @@
 """Verification and identification with one embedding pass per probe and cached gallery embeddings.
 
-The Siamese model's score for (probe, image) is sigmoid(w . |e(probe) - e(image)| + b). The
-embeddings e(image) of a person's positive images depend only on the model, so they are computed
-once per model version, kept in memory and on disk in the runtime's compact form
-(``HOME/model/embeddings/<version>-tflite<format>-<precision>/<name>.npz``, keyed by image), and a probe costs one embedding pass plus one vectorised head call, whatever the
-number of enrolled images.
+The Siamese model's score for (probe, image) is sigmoid(w . |e(probe) - e(image)| + b). The embeddings e(image)
+of a person's positive images depend only on the model, so they are computed once per model version, kept in
+memory and on disk in the runtime's compact form (``HOME/model/embeddings/<version>-tflite<format>-<precision>/
+<name>.npz``, keyed by image), and a probe costs one embedding pass plus one vectorised head call, whatever the
+number of enrolled images. The model runs in LiteRT (:mod:`~faceverify.model.runtime`): no TensorFlow.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import shutil
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +61,10 @@ class Identification:
 class Verifier:
     """Scores probes against enrolled people; safe to call from worker threads."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, loader: Callable[[Store], RuntimeModel] = load_runtime) -> None:
+        """``loader`` gives the model in use: the runtime's (TensorFlow's only where decisions are compared)."""
         self.store = store
+        self._loader = loader
         self._lock = threading.RLock()
         self.version = ""  # of the loaded model; set by load(), "" before
         self._galleries: dict[str, tuple[tuple[str, ...], np.ndarray, tuple | None]] = {}  # keys, embeddings, stamp
@@ -77,7 +80,7 @@ class Verifier:
             current = model_version(self.store)
             if current is not None and current == self.version:
                 return self.version
-            self._model: RuntimeModel = load_runtime(self.store)
+            self._model: RuntimeModel = self._loader(self.store)
             self.version, self._galleries = self._model.source["version"], {}  # what the scores really come from
             return self.version
 
