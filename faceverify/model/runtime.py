@@ -46,7 +46,7 @@ class RuntimeModel:
             raise ModelError("A runtime model (.tflite) is damaged: delete it and it is made again") from None
         self.size = len(self._weights)
         self.cache_key = f"{self.source['version']}-tflite{export.FORMAT}-{record['precision']}"  # embeddings' origin
-        # galleries of embeddings (sigmoid outputs in [0, 1]) in half the memory, except where float32 is asked for
+        # gallery embeddings (sigmoid outputs in [0, 1]) on disk in half the space, except where float32 is asked for
         self.gallery_dtype = np.float32 if record["precision"] == FLOAT32 else np.float16
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]

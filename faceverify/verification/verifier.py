@@ -44,6 +44,12 @@ class DamagedModelError(ModelError):
     """A model that loads but gives no valid scores (NaN: damaged weights)."""
 
 
+def _compact(embeddings: np.ndarray, dtype: type) -> np.ndarray:
+    """Embeddings as stored on disk (``dtype``, float16 for the int8 runtime), held as float32 for a fast head: a
+    gallery just computed scores exactly as the same gallery read back after a restart."""
+    return embeddings.astype(dtype).astype(np.float32)
+
+
 def _valid(scores: np.ndarray, path: Path) -> np.ndarray:
     if not np.isfinite(scores).all():
         raise DamagedModelError(f"The model {path} is damaged: it gives no valid scores (NaN); train again")
@@ -68,6 +74,7 @@ class Verifier:
         self._lock = threading.RLock()
         self.version = ""  # of the loaded model; set by load(), "" before
         self._galleries: dict[str, tuple[tuple[str, ...], np.ndarray, tuple | None]] = {}  # keys, embeddings, stamp
+        self._stack: tuple | None = None  # names, their galleries, all stacked, each one's rows (see identify)
 
     # -- model --------------------------------------------------------------------------------------
     def load(self) -> str:
@@ -81,7 +88,7 @@ class Verifier:
             if current is not None and current == self.version:
                 return self.version
             self._model: RuntimeModel = self._loader(self.store)
-            self.version, self._galleries = self._model.source["version"], {}  # what the scores really come from
+            self.version, self._galleries, self._stack = self._model.source["version"], {}, None  # scores' source
             return self.version
 
     def _require(self) -> None:
@@ -127,8 +134,8 @@ class Verifier:
             missing = [p for p in paths if p.name not in known]
             if missing:
                 known.update(zip((p.name for p in missing), self.embed(read_crops(missing))))
-            embeddings = (np.stack([known[k] for k in keys]).astype(self._model.gallery_dtype) if keys
-                          else np.zeros((0, self._model.size), self._model.gallery_dtype))
+            embeddings = (_compact(np.stack([known[k] for k in keys]), self._model.gallery_dtype) if keys
+                          else np.zeros((0, self._model.size), np.float32))
             if missing or set(known) != set(keys):
                 self._write_cache(name, keys, embeddings)
             self._galleries[name] = (keys, embeddings, stamp)
@@ -150,7 +157,7 @@ class Verifier:
         if (keys.ndim != 1 or embeddings.shape != (len(keys), self._model.size)
                 or embeddings.dtype.kind != "f" or not np.isfinite(embeddings).all()):
             return {}
-        return dict(zip(keys.tolist(), embeddings.astype(self._model.gallery_dtype)))
+        return dict(zip(keys.tolist(), embeddings.astype(np.float32)))
 
     def _write_cache(self, name: str, keys: tuple[str, ...], embeddings: np.ndarray) -> None:
         """Save a person's gallery atomically; caches of older model versions are dropped."""
@@ -158,7 +165,7 @@ class Verifier:
             if old.name != self._cache_dir():
                 shutil.rmtree(old, ignore_errors=True)
         buffer = io.BytesIO()
-        np.savez(buffer, keys=np.asarray(keys, dtype=str), embeddings=embeddings)
+        np.savez(buffer, keys=np.asarray(keys, dtype=str), embeddings=embeddings.astype(self._model.gallery_dtype))
         atomic.write_bytes(self._cache_path(name), buffer.getvalue())
 
     # -- decisions ------------------------------------------------------------------------------------
@@ -179,16 +186,34 @@ class Verifier:
 
     def identify(self, probes: np.ndarray, detection_threshold: float = DETECTION_THRESHOLD,
                  verification_threshold: float = VERIFICATION_THRESHOLD) -> Identification:
-        """The enrolled person with the highest passing share (ties: higher mean score), or unknown."""
+        """The enrolled person with the highest passing share (ties: higher mean score), or unknown.
+
+        Every person's gallery is scored in one head call over all of them stacked (kept while no gallery changes).
+        """
         with self._lock:
             version = self.load()
             embeddings = self.embed(probes)
-            decisions = []
-            for person in self.store.people():
-                gallery = self.gallery(person.name)
-                if len(gallery):
-                    scores = _valid(np.stack([self.head(e, gallery) for e in embeddings]), self.store.model_path)
-                    decisions.append(decide(person.name, scores, detection_threshold, verification_threshold, version))
+            stacked, bounds = self._stacked([p.name for p in self.store.people()])
+            scores = _valid(np.stack([self.head(e, stacked) for e in embeddings]), self.store.model_path)
+            decisions = [decide(name, scores[:, start:stop], detection_threshold, verification_threshold, version)
+                         for name, start, stop in bounds if stop > start]
         decisions.sort(key=lambda d: (d.share, d.mean_score), reverse=True)
         best = decisions[0].person if decisions and decisions[0].verified else None
         return Identification(best, decisions)
+
+    def _stacked(self, names: list[str]) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
+        """Every named person's gallery in one array, and each one's rows. Built again only when a gallery changed;
+        the people's cached galleries then become views into it, so memory holds each embedding once."""
+        galleries = [self.gallery(name) for name in names]
+        held = self._stack
+        if held and held[0] == names and all(a is b for a, b in zip(held[1], galleries)):
+            return held[2], held[3]
+        stacked = np.concatenate(galleries) if galleries else np.zeros((0, self._model.size), np.float32)
+        bounds, start = [], 0
+        for name, gallery in zip(names, galleries):
+            bounds.append((name, start, start + len(gallery)))
+            keys, _, stamp = self._galleries[name]
+            self._galleries[name] = (keys, stacked[start : start + len(gallery)], stamp)
+            start += len(gallery)
+        self._stack = (names, [self._galleries[name][1] for name in names], stacked, bounds)
+        return stacked, bounds
