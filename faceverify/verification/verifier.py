@@ -193,7 +193,7 @@ class Verifier:
         with self._lock:
             version = self.load()
             embeddings = self.embed(probes)
-            stacked, bounds = self._stacked([p.name for p in self.store.people()])
+            stacked, bounds = self._stacked(self.store.names())
             scores = _valid(np.stack([self.head(e, stacked) for e in embeddings]), self.store.model_path)
             decisions = [decide(name, scores[:, start:stop], detection_threshold, verification_threshold, version)
                          for name, start, stop in bounds if stop > start]
