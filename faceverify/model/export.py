@@ -33,8 +33,9 @@ CROP_SHAPE = (100, 100, 3)
 def _quantised(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric int8 with one scale per output channel (axis 0), as LiteRT's dynamic-range quantisation."""
     flat = kernel.reshape(len(kernel), -1)
-    scale = np.maximum(np.abs(flat).max(axis=1), 1e-12) / 127.0
-    return np.round(flat / scale[:, None]).astype(np.int8).reshape(kernel.shape), scale.astype(np.float32)
+    scale = np.maximum(np.abs(flat).max(axis=1), 1e-12) / np.float32(127.0)
+    ints = flat / scale[:, None]  # in the kernel's own memory order: a transposed view is not copied as float32
+    return np.rint(ints, out=ints).astype(np.int8).reshape(kernel.shape), scale.astype(np.float32)
 
 
 class _Graph:
@@ -125,7 +126,7 @@ def build(weights: list[np.ndarray], source: dict, precision: str = INT8) -> byt
     dense = tfl.FullyConnectedOptionsT()
     dense.asymmetricQuantizeInputs = True
     x = g.op(tfl.BuiltinOperator.FULLY_CONNECTED,
-             [x, _kernel(g, "dense_kernel", np.ascontiguousarray(kernel.T), precision == INT8),  # (units, inputs)
+             [x, _kernel(g, "dense_kernel", kernel.T, precision == INT8),  # (units, inputs)
               g.tensor("dense_bias", bias.shape, data=bias)],
              g.tensor("logits", (None, len(bias))), tfl.BuiltinOptions.FullyConnectedOptions, dense)
     embedding = g.op(tfl.BuiltinOperator.LOGISTIC, [x], g.tensor("embedding", (None, len(bias))))

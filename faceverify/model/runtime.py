@@ -39,15 +39,15 @@ class RuntimeModel:
             self.source: dict = record["source"]
             self._weights = np.asarray(record["head_kernel"], np.float32)
             self._bias = np.float32(record["head_bias"])
+            self.cache_key = f"{self.source['version']}-tflite{record['format']}-{record['precision']}"  # embeddings'
+            # gallery embeddings (sigmoid outputs in [0, 1]) on disk in half the space, unless float32 is asked for
+            self.gallery_dtype = np.float32 if record["precision"] == FLOAT32 else np.float16
             with filtered_stderr():
                 self._interpreter = Interpreter(model_content=data, num_threads=threads or os.cpu_count() or 1)
                 self._interpreter.allocate_tensors()
         except (KeyError, TypeError, ValueError, RuntimeError):
             raise ModelError("A runtime model (.tflite) is damaged: delete it and it is made again") from None
         self.size = len(self._weights)
-        self.cache_key = f"{self.source['version']}-tflite{export.FORMAT}-{record['precision']}"  # embeddings' origin
-        # gallery embeddings (sigmoid outputs in [0, 1]) on disk in half the space, except where float32 is asked for
-        self.gallery_dtype = np.float32 if record["precision"] == FLOAT32 else np.float16
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
         self._batch = 1
