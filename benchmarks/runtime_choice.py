@@ -101,7 +101,7 @@ def main() -> None:
             files["onnxruntime"].write_bytes(onnx_model(weights).SerializeToString())
         for precision in ("float32", "int8"):
             files[f"litert-{precision}"] = Path(work) / f"model-{precision}.tflite"
-            files[f"litert-{precision}"].write_bytes(export.build(weights, {}, precision))
+            files[f"litert-{precision}"].write_bytes(export.build(weights, {"version": "benchmark"}, precision))
         print(f"{'runtime':<16} {'import+load+1st':>16} {'batch 1':>10} {'batch 32/img':>13} {'peak':>9} {'file':>9}")
         for kind, path in files.items():
             result = subprocess.run([sys.executable, "-c", CHILD, kind, str(path)], capture_output=True, text=True)
