@@ -39,7 +39,7 @@ class AppContext(QObject):
         self.feed = CameraFeed(self)
         self._decisions: DecisionService | None = None
         self._decisions_lock = threading.Lock()
-        self.verifier_loaded = False  # TensorFlow and a model are loaded (the first verification takes longer)
+        self.verifier_loaded = False  # the runtime model is loaded (the first verification takes longer)
         self._model_stamp = self._stamp()
         self._model_timer = QTimer(self, interval=MODEL_POLL_MS)
         self._model_timer.timeout.connect(self.check_model)
@@ -87,7 +87,7 @@ class AppContext(QObject):
     def decisions(self) -> DecisionService:
         """The shared decision service (source 'gui') with the current model loaded; worker threads only.
 
-        TensorFlow is imported on the first call. Raises ModelError when there is no usable model.
+        The runtime model is loaded on the first call. Raises ModelError when there is no usable model.
         """
         with self._decisions_lock:
             if self._decisions is None:

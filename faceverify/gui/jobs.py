@@ -75,7 +75,7 @@ def find_cameras(task: Task) -> list[int]:
 
 
 def load_model(task: Task, context: AppContext) -> None:
-    """Load TensorFlow and the current model (a ModelError, say for a damaged file, is shown when verifying)."""
+    """Load the current runtime model (a ModelError, say for a damaged file, is shown when verifying)."""
     context.decisions()
 
 

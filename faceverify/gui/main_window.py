@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.resize(min(1280, screen.width()), min(820, screen.height() - 40))
 
     def _load_model(self) -> None:
-        """Load TensorFlow and the model in the background, so that the first Verify is as quick as the next."""
+        """Load the model in the background, so that the first Verify is as quick as the next."""
         if self.context.has_model():
             task = Task(jobs.load_model, self.context)
             task.succeeded.connect(self._show_model)

@@ -160,13 +160,13 @@ class Store:
 
     def people(self) -> list[PersonSummary]:
         """Every enrolled person, sorted by name."""
+        return [PersonSummary(n, len(self.images(n, "anchor")), len(self.images(n, "positive"))) for n in self.names()]
+
+    def names(self) -> list[str]:
+        """Every enrolled person's name, sorted as :meth:`people` (without counting images: one listing)."""
         if not self.people_dir.is_dir():
             return []
-        return [
-            PersonSummary(d.name, len(self.images(d.name, "anchor")), len(self.images(d.name, "positive")))
-            for d in sorted(self.people_dir.iterdir(), key=lambda p: p.name.lower())
-            if d.is_dir()
-        ]
+        return sorted((d.name for d in os.scandir(self.people_dir) if d.is_dir()), key=str.lower)
 
     def has_person(self, name: str) -> bool:
         return self.person_dir(name).is_dir()

@@ -1,2 +1,3 @@
-"""The seed's Siamese network: its definition, precision, the shipped generic model, the embedding scorer.
-May import: faceverify.home, faceverify.faces, faceverify.files, faceverify.errors. TensorFlow lives here."""
+"""The seed's Siamese network: its definition, precision, the shipped generic model, the embedding scorer, and the
+LiteRT export and runtime that decide without it (TensorFlow only trains and exports a ``.keras``).
+May import: faceverify.home, faceverify.faces, faceverify.files, faceverify.errors."""

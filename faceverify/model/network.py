@@ -12,7 +12,9 @@ from keras import layers, ops
 from faceverify.errors import ModelError
 from faceverify.faces.pipeline import CROP_SIZE
 from faceverify.files import atomic
-from faceverify.model.precision import FLOAT32, compute_policy
+from faceverify.files.digest import content_digest
+from faceverify.model import export
+from faceverify.model.precision import FLOAT32, compute_policy, runtime_precision
 
 INPUT_SHAPE = (CROP_SIZE, CROP_SIZE, 3)
 EMBEDDING_SIZE = 4096
@@ -79,10 +81,18 @@ def classifier_of(siamese: keras.Model) -> layers.Dense:
 
 
 def save_model(model: keras.Model, path: Path) -> None:
-    """Save in Keras' native format, atomically: readers see the old model or the new, never half."""
+    """Save in Keras' native format, then its runtime model beside it (:mod:`runtime`), each atomically: readers
+    see the old model or the new, never half (and an export that does not match its ``.keras`` is made again)."""
     atomic.remove_stale_temporaries(Path(path))  # 150 MB copies left by a killed save
     with atomic.atomic_path(Path(path)) as tmp:
         model.save(tmp)
+    save_export(model, path)
+
+
+def save_export(model: keras.Model, path: Path) -> Path:
+    """Write the runtime model of ``model``, saved at ``path``, beside it (``.tflite``)."""
+    source = export.keras_source(path, content_digest(path))
+    return export.write(model.get_weights(), export.export_path(path), source, runtime_precision())
 
 
 def load_model(path: Path) -> keras.Model:

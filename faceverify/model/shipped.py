@@ -132,8 +132,20 @@ def load(folder: Path | None = None):
 def _load(folder: str):
     from faceverify.model.network import make_siamese
 
-    record = provenance(Path(folder))
-    path = Path(folder) / WEIGHTS
+    model = make_siamese()
+    try:
+        model.set_weights(weights(Path(folder)))
+    except ValueError:
+        raise ModelError(f"{Path(folder) / WEIGHTS} is not a faceverify model: reinstall faceverify") from None
+    return model
+
+
+def weights(folder: Path | None = None) -> list[np.ndarray]:
+    """The shipped model's float32 weights in ``get_weights()`` order, without TensorFlow; ModelError (one clear
+    line) when they are missing or damaged."""
+    folder = Path(folder or asset_dir())
+    record = provenance(folder)
+    path = folder / WEIGHTS
     try:
         data = read_file(path, "model", ModelError)
     except ModelError as error:
@@ -142,10 +154,9 @@ def _load(folder: str):
     if hashlib.sha256(data).hexdigest() != record["weights_sha256"]:
         raise ModelError(f"The shipped generic model {path} is damaged (its checksum does not match): "
                          "reinstall faceverify")
-    model = make_siamese()
     try:
         with np.load(io.BytesIO(data)) as arrays:
-            model.set_weights(expand(dict(arrays), len(model.weights)))
+            stored = dict(arrays)
+        return expand(stored, sum(not key.endswith("_scale") for key in stored))
     except (KeyError, ValueError, OSError):
         raise ModelError(f"{path} is not a faceverify model: reinstall faceverify") from None
-    return model

@@ -9,6 +9,7 @@ from faceverify.errors import FaceverifyError
 from faceverify.files.inputs import load_json
 from faceverify.home.store import Store
 from faceverify.training.config import STATE_SCHEMA
+from faceverify.model.trainability import MESSAGE, can_train
 
 MIN_PAIR_IMAGES = 2  # training needs at least this many anchors and positives of a person
 UNUSABLE_EER = 0.35  # a validation equal error rate from here up (chance is 0.5): the model is not usable
@@ -23,7 +24,9 @@ def steps_done(store: Store) -> tuple[bool, bool, bool]:
 
 
 def training_blocker(store: Store) -> str | None:
-    """Why a training cannot start yet, or None when there is something to train on."""
+    """Why a training cannot start yet, or None when there is something to train on (and TensorFlow to train with)."""
+    if not can_train():
+        return MESSAGE + "."
     enrolled, negatives, _ = steps_done(store)
     if not enrolled:
         return (f"Enroll someone first: at least {MIN_PAIR_IMAGES} anchor and {MIN_PAIR_IMAGES} positive images "

@@ -16,7 +16,7 @@ from faceverify.faces.pipeline import Face
 from faceverify.liveness.challenge import Challenge, ChallengeStatus
 from faceverify.liveness.live_challenge import NOT_CHECKED, LivenessResult, run_challenge
 
-if TYPE_CHECKING:  # not at run time: the decisions bring TensorFlow, and the GUI imports this module at start
+if TYPE_CHECKING:  # not at run time: the decisions bring the model runtime, and the GUI imports this module at start
     from faceverify.verification.decisions import DecisionService, Outcome
     from faceverify.verification.levels import Level
 

@@ -1,10 +1,10 @@
 """Verification and identification with one embedding pass per probe and cached gallery embeddings.
 
-The Siamese model's score for (probe, image) is sigmoid(w . |e(probe) - e(image)| + b). The
-embeddings e(image) of a person's positive images depend only on the model, so they are computed
-once per model version, kept in memory and on disk (``HOME/model/embeddings/<version>/<name>.npz``,
-keyed by image), and a probe costs one embedding pass plus one vectorised head call, whatever the
-number of enrolled images.
+The Siamese model's score for (probe, image) is sigmoid(w . |e(probe) - e(image)| + b). The embeddings e(image)
+of a person's positive images depend only on the model, so they are computed once per model version, kept in
+memory and on disk in the runtime's compact form (``HOME/model/embeddings/<version>-tflite<format>-<precision>/
+<name>.npz``, keyed by image), and a probe costs one embedding pass plus one vectorised head call, whatever the
+number of enrolled images. The model runs in LiteRT (:mod:`~faceverify.model.runtime`): no TensorFlow.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import io
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +21,8 @@ import numpy as np
 from faceverify.errors import FaceverifyError, ModelError
 from faceverify.files import confine
 from faceverify.home.store import EMBEDDINGS, Store, read_crops
-from faceverify.model.current import load_current, model_version
-from faceverify.model.network import for_inference
-from faceverify.model.scorer import Scorer
+from faceverify.model.current import model_version
+from faceverify.model.runtime import RuntimeModel, load_runtime
 from faceverify.verification.cohort import cohort_embeddings
 from faceverify.verification.levels import NO_COHORT, Level, NoCohortError, PersonThreshold, person_threshold
 from faceverify.verification.rule import CUSTOM_LEVEL, DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
@@ -47,6 +47,12 @@ class DamagedModelError(ModelError):
     """A model that loads but gives no valid scores (NaN: damaged weights)."""
 
 
+def _compact(embeddings: np.ndarray, dtype: type) -> np.ndarray:
+    """Embeddings as stored on disk (``dtype``, float16 for the int8 runtime), held as float32 for a fast head: a
+    gallery just computed scores exactly as the same gallery read back after a restart."""
+    return embeddings.astype(dtype).astype(np.float32)
+
+
 def _valid(scores: np.ndarray, path: Path) -> np.ndarray:
     if not np.isfinite(scores).all():
         raise DamagedModelError(f"The model {path} is damaged: it gives no valid scores (NaN); train again")
@@ -64,11 +70,14 @@ class Identification:
 class Verifier:
     """Scores probes against enrolled people; safe to call from worker threads."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, loader: Callable[[Store], RuntimeModel] = load_runtime) -> None:
+        """``loader`` gives the model in use: the runtime's (TensorFlow's only where decisions are compared)."""
         self.store = store
+        self._loader = loader
         self._lock = threading.RLock()
         self.version = ""  # of the loaded model; set by load(), "" before
         self._galleries: dict[str, tuple[tuple[str, ...], np.ndarray, tuple | None]] = {}  # keys, embeddings, stamp
+        self._stack: tuple | None = None  # names, their galleries, all stacked, each one's rows (see identify)
         self._cohort: np.ndarray | None = None  # of the loaded model, read on the first level threshold
         self._levels: dict[tuple, PersonThreshold] = {}  # (person, level, verification, images) -> threshold
 
@@ -83,12 +92,9 @@ class Verifier:
             current = model_version(self.store)
             if current is not None and current == self.version:
                 return self.version
-            model = load_current(self.store)
-            if model_version(self.store) not in (current, None):  # replaced while loading: load the newer one
-                current = model_version(self.store)
-                model = load_current(self.store)
-            self._scorer = Scorer(for_inference(model))
-            self.version, self._galleries, self._cohort, self._levels = current or "", {}, None, {}
+            self._model: RuntimeModel = self._loader(self.store)
+            self.version, self._galleries, self._stack = self._model.source["version"], {}, None  # scores' source
+            self._cohort, self._levels = None, {}
             return self.version
 
     def _require(self) -> None:
@@ -99,16 +105,16 @@ class Verifier:
     def embed(self, crops: np.ndarray) -> np.ndarray:
         """Embeddings (N, 4096) of uint8 crops (N, 100, 100, 3)."""
         self._require()
-        return self._scorer.embed(crops)
+        return self._model.embed(crops)
 
     def head(self, probe: np.ndarray, gallery: np.ndarray) -> np.ndarray:
         """Siamese scores of embeddings (from :meth:`embed`): one probe against every gallery row, or row by row."""
-        return self._scorer.head(probe, gallery)
+        return self._model.head(probe, gallery)
 
     def pair_scores(self, images: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Scores for (first, second, ...) index rows into uint8 ``images``: each image is embedded once."""
         self._require()
-        return self._scorer.pair_scores(images, rows)
+        return self._model.pair_scores(images, rows)
 
     # -- gallery ------------------------------------------------------------------------------------
     def gallery(self, name: str) -> np.ndarray:
@@ -134,15 +140,20 @@ class Verifier:
             missing = [p for p in paths if p.name not in known]
             if missing:
                 known.update(zip((p.name for p in missing), self.embed(read_crops(missing))))
-            embeddings = np.stack([known[k] for k in keys]) if keys else np.zeros((0, self._scorer.size), np.float32)
+            embeddings = (_compact(np.stack([known[k] for k in keys]), self._model.gallery_dtype) if keys
+                          else np.zeros((0, self._model.size), np.float32))
             if missing or set(known) != set(keys):
                 self._write_cache(name, keys, embeddings)
             self._galleries[name] = (keys, embeddings, stamp)
             return embeddings
 
+    def _cache_dir(self) -> str:
+        """The cache folder of the loaded model: its version, the runtime's format and precision."""
+        return self._model.cache_key if self.version else "none"
+
     def _cache_parts(self, name: str) -> tuple[str, ...]:
-        """Where a person's cache lies below the home: ``model/embeddings/<version>/<name>.npz``."""
-        return (*EMBEDDINGS, self.version or "none", f"{name}.npz")
+        """Where a person's cache lies below the home: ``model/embeddings/<cache dir>/<name>.npz``."""
+        return (*EMBEDDINGS, self._cache_dir(), f"{name}.npz")
 
     def _read_cache(self, name: str) -> dict[str, np.ndarray]:
         """The cached embeddings of a person's images by file name; a damaged cache counts as empty (recomputed).
@@ -155,18 +166,18 @@ class Verifier:
                 keys, embeddings = saved["keys"], saved["embeddings"]
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return {}
-        if (keys.ndim != 1 or embeddings.shape != (len(keys), self._scorer.size)
+        if (keys.ndim != 1 or embeddings.shape != (len(keys), self._model.size)
                 or embeddings.dtype.kind != "f" or not np.isfinite(embeddings).all()):
             return {}
-        return dict(zip(keys.tolist(), embeddings))
+        return dict(zip(keys.tolist(), embeddings.astype(np.float32)))
 
     def _write_cache(self, name: str, keys: tuple[str, ...], embeddings: np.ndarray) -> None:
         """Save a person's gallery atomically, through no link; caches of older model versions are dropped."""
         for old in confine.names(self.store.root, *EMBEDDINGS, folders=True):
-            if old != self.version:
+            if old != self._cache_dir():
                 confine.remove_entry(self.store.root, *EMBEDDINGS, old)
         buffer = io.BytesIO()
-        np.savez(buffer, keys=np.asarray(keys, dtype=str), embeddings=embeddings)
+        np.savez(buffer, keys=np.asarray(keys, dtype=str), embeddings=embeddings.astype(self._model.gallery_dtype))
         confine.write_bytes(self.store.root, *self._cache_parts(name), data=buffer.getvalue())
 
     # -- security levels -------------------------------------------------------------------------------
@@ -180,7 +191,7 @@ class Verifier:
             key = (name, level.name, verification, self._galleries[name][0], tuple(p.name for p in anchors))
             if key not in self._levels:
                 if self._cohort is None:
-                    self._cohort = cohort_embeddings(self.store, self.version, self.embed)
+                    self._cohort = cohort_embeddings(self.store, self._cache_dir(), self.embed)
                 if len(self._cohort) == 0:  # before the anchors are embedded: a home without one asks every time
                     raise NoCohortError(NO_COHORT)
                 self._levels[key] = person_threshold(name, level, verification, self.head, gallery, self._cohort,
@@ -217,17 +228,38 @@ class Verifier:
 
     def identify(self, probes: np.ndarray, detection_threshold: float | Level = DETECTION_THRESHOLD,
                  verification_threshold: float = VERIFICATION_THRESHOLD) -> Identification:
-        """The enrolled person with the highest passing share (ties: higher mean score), or unknown."""
+        """The enrolled person with the highest passing share (ties: higher mean score), or unknown.
+
+        Every person's gallery is scored in one head call over all of them stacked (kept while no gallery changes).
+        """
         with self._lock:
             version = self.load()
             embeddings = self.embed(probes)
+            stacked, bounds = self._stacked(self.store.names())
+            scores = _valid(np.stack([self.head(e, stacked) for e in embeddings]), self.store.model_path)
             decisions = []
-            for person in self.store.people():
-                gallery = self.gallery(person.name)
-                if len(gallery):
-                    scores = _valid(np.stack([self.head(e, gallery) for e in embeddings]), self.store.model_path)
-                    detection, level = self._detection(person.name, detection_threshold, verification_threshold)
-                    decisions.append(decide(person.name, scores, detection, verification_threshold, version, level))
+            for name, start, stop in bounds:
+                if stop > start:
+                    detection, level = self._detection(name, detection_threshold, verification_threshold)
+                    decisions.append(decide(name, scores[:, start:stop], detection, verification_threshold, version,
+                                            level))
         decisions.sort(key=lambda d: (d.share, d.mean_score), reverse=True)
         best = decisions[0].person if decisions and decisions[0].verified else None
         return Identification(best, decisions)
+
+    def _stacked(self, names: list[str]) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
+        """Every named person's gallery in one array, and each one's rows. Built again only when a gallery changed;
+        the people's cached galleries then become views into it, so memory holds each embedding once."""
+        galleries = [self.gallery(name) for name in names]
+        held = self._stack
+        if held and held[0] == names and all(a is b for a, b in zip(held[1], galleries)):
+            return held[2], held[3]
+        stacked = np.concatenate(galleries) if galleries else np.zeros((0, self._model.size), np.float32)
+        bounds, start = [], 0
+        for name, gallery in zip(names, galleries):
+            bounds.append((name, start, start + len(gallery)))
+            keys, _, stamp = self._galleries[name]
+            self._galleries[name] = (keys, stacked[start : start + len(gallery)], stamp)
+            start += len(gallery)
+        self._stack = (names, [self._galleries[name][1] for name in names], stacked, bounds)
+        return stacked, bounds

@@ -63,7 +63,7 @@ def _verify(capsys, home: Path, probe: Path) -> str:
 def _assert_previous_model_intact(home: Path, expected_hash: str, capsys, probe: Path, version: str) -> None:
     model = Store(home).model_path
     assert sha256(model) == expected_hash, "the previous model was changed by a killed training"
-    kept = {model.name, "calibration.json", "cohort.json"}  # the model, its thresholds, its security levels' cohort
+    kept = {model.name, model.with_suffix(".tflite").name, "calibration.json", "cohort.json"}  # + export, levels cohort
     assert not [p.name for p in model.parent.iterdir() if p.name not in kept and p.is_file()], "temporary left"
     assert _verify(capsys, home, probe) == version
 
@@ -170,17 +170,15 @@ def test_sigkill_while_writing_leaves_the_old_file_and_its_temporary_is_cleaned_
 
 
 def test_saving_a_model_removes_the_temporaries_of_killed_saves(tmp_path):
-    import keras
-
-    from faceverify.model.network import save_model
+    from faceverify.model.network import make_siamese, save_model
 
     target = tmp_path / "model" / "siamese.keras"
     stale = atomic.make_private_dir(target.parent) / ".siamese.abc123.tmp.keras"
     stale.write_bytes(b"half a model")
     old = time.time() - 2 * atomic.STALE_AFTER_S
     os.utime(stale, (old, old))
-    save_model(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), target)
-    assert target.is_file() and not stale.exists()
+    save_model(make_siamese(), target)  # a model of faceverify's network: saving also writes its runtime export
+    assert target.is_file() and target.with_suffix(".tflite").is_file() and not stale.exists()
 
 
 def test_staging_folders_of_a_killed_import_are_removed_by_the_next_import(tmp_path):
