@@ -9,6 +9,7 @@ cores).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -24,6 +25,7 @@ from faceverify.enrollment.enroll import remove_person
 from faceverify.enrollment.transfer import export_person
 from faceverify.errors import UnknownPersonError
 from faceverify.faces.pipeline import Face
+from faceverify.files.digest import content_digest
 from faceverify.home.audit import AuditEntry, AuditLog
 from faceverify.home.store import Store
 from faceverify.verification.decisions import DecisionService, Outcome
@@ -79,12 +81,14 @@ def _staging_appears(home: Path, writer: subprocess.Popen) -> float:
     return time.monotonic()
 
 
-def _model_state(home: Path) -> tuple[dict[str, str], object, list[str]]:
-    """What a model swap may touch: the model and its calibration by content, the chosen threshold, staging."""
-    files = {name: hashlib.sha256((home / "model" / name).read_bytes()).hexdigest()
-             for name in ("siamese.keras", "calibration.json") if (home / "model" / name).is_file()}
+def _model_state(home: Path) -> tuple[dict[str, bool], object, list[str]]:
+    """What a model swap may touch: whether there is a model, whether the calibration is that model's (a training
+    is not bit-reproducible, so the content itself differs from run to run), the chosen threshold, staging."""
+    model, calibration = home / "model" / "siamese.keras", home / "model" / "calibration.json"
+    calibrated = (calibration.is_file() and model.is_file()
+                  and json.loads(calibration.read_text())["model_version"] == content_digest(model))
     staging = sorted(p.name for p in home.iterdir() if p.name.startswith(STAGING))
-    return files, Store(home).setting("detection_threshold"), staging
+    return {"model": model.is_file(), "calibrated": calibrated}, Store(home).setting("detection_threshold"), staging
 
 
 def _killed_at_many_points(tmp_path: Path, before_home: Path, *args: str | os.PathLike, kills: int = KILLS,
