@@ -319,6 +319,9 @@ def _level(store: Store, args: argparse.Namespace) -> int:
         print(f"{'*' if level.name == chosen else ' '} {level.describe()}, each person's threshold set for it")
     custom = "detection and verification thresholds as set by hand (--detection-threshold, the app's Advanced box)"
     print(f"{'*' if chosen == CUSTOM_LEVEL else ' '} Custom: {custom}")
+    return EXIT_OK
+
+
 def _operator(store: Store, args: argparse.Namespace) -> int:
     from faceverify.home import operator
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from faceverify.errors import FaceverifyError
 from faceverify.files.inputs import load_json
 from faceverify.home.store import Store
-from faceverify.training.config import STATE_SCHEMA
 from faceverify.model.trainability import MESSAGE, can_train
+from faceverify.training.config import STATE_SCHEMA
 
 MIN_PAIR_IMAGES = 2  # training needs at least this many anchors and positives of a person
 UNUSABLE_EER = 0.35  # a validation equal error rate from here up (chance is 0.5): the model is not usable

@@ -57,6 +57,7 @@ def test_the_log_shows_liveness_with_its_reason_and_the_model_by_its_date(open_g
 
 def test_a_decision_records_the_date_of_its_model(tmp_path):
     store = Store(tmp_path / "home").ensure()
+    store.add_image("Ada", "positive", np.zeros((100, 100, 3), np.uint8))  # only an enrolled person's attempt is logged
     atomic.write_bytes(store.model_path, b"stands for a model")
     service = DecisionService(store, "cli", verifier=object())  # logging only: nothing is scored here
     decision = decide("Ada", np.array([0.9, 0.1]), 0.5, 0.5, model_version(store))

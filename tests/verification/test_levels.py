@@ -87,7 +87,11 @@ def test_the_level_round_trips_through_the_settings(tmp_path):
     assert chosen_level(store.load_settings()) == DEFAULT_LEVEL
     store.save_settings(security_level="high")
     assert chosen_level(Store(tmp_path / "home").load_settings()) == "high"
-    store.save_settings(security_level=3)  # a hand-edited file of the wrong type counts as missing
+    with pytest.raises(FaceverifyError, match="security_level takes a str"):
+        store.save_settings(security_level=3)  # writing a wrong type is refused
+    store.settings_path.write_text('{"security_level": 3}')  # a hand-edited file of the wrong type counts as missing
+    assert chosen_level(store.load_settings()) == DEFAULT_LEVEL
+    store.settings_path.write_text('{"security_level": "paranoid"}')  # and so does an unknown level
     assert chosen_level(store.load_settings()) == DEFAULT_LEVEL
     assert level_named("custom") is None and level_named("high").far == 0.001
     with pytest.raises(FaceverifyError, match="Unknown security level 'paranoid'"):
