@@ -156,8 +156,9 @@ def test_training_killed_during_its_model_swap_swaps_all_or_nothing(tmp_path):
 
     home = make_small_store(tmp_path / "before").root
     Store(home).save_settings(detection_threshold=0.9)
+    # --replace-if-worse: a one-step model never beats the shipped one, and only a model that is kept is swapped in
     assert _killed_at_many_points(tmp_path, home, "train", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size",
-                                  "8", kills=2, state=_model_state)
+                                  "8", "--replace-if-worse", kills=2, state=_model_state)
 
 
 # -- a removal racing a decision ------------------------------------------------------------------------------------

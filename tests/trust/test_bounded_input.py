@@ -59,8 +59,11 @@ def test_a_pipe_or_device_where_a_file_belongs_is_refused_at_once(command, fifo,
     args = [str(fifo(part[6:-1])) if part.startswith("{fifo:") else part for part in command]
     done, peak = _cli_in_child("--home", home, *args)
     assert_one_line_error(done.returncode, done.stderr)
-    assert peak < MEMORY_BOUND_MB or command[0] == "verify"  # verify loads TensorFlow first (1.5 GB), not the input
-    assert snapshot(home) == before
+    assert peak < MEMORY_BOUND_MB
+    after = snapshot(home)
+    if command[0] == "verify":  # the model loads while the camera starts: its runtime export is cached, nothing else
+        after = {path: entry for path, entry in after.items() if path not in ("model", "model/shipped.tflite")}
+    assert after == before
 
 
 # -- images that declare more pixels than they hold, in every format ---------------------------------------------------
