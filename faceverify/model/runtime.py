@@ -17,7 +17,7 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 from faceverify.errors import ModelError
-from faceverify.files import atomic
+from faceverify.files import atomic, confine
 from faceverify.files.digest import file_stamp, remember
 from faceverify.home.store import Store
 from faceverify.model import current, export, shipped
@@ -25,6 +25,8 @@ from faceverify.model.head import head_scores, pair_scores
 from faceverify.model.precision import FLOAT32, runtime_precision
 from faceverify.model.quiet import filtered_stderr
 from faceverify.model.trainability import INSTALL, can_train
+
+EXPORT_LIMIT = 512 * 2**20  # an export is about 39 MB; the input guard caps model files here too
 
 EMBED_BATCH = 64
 SHIPPED_EXPORT = "shipped.tflite"
@@ -78,11 +80,9 @@ class RuntimeModel:
         return pair_scores(self.embed, self.head, images, rows)
 
 
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
+def _read(store: Store, path: Path) -> bytes | None:
+    """An export in the home (None where missing or over the model cap), read through no link (see :mod:`confine`)."""
+    return confine.read_bytes(store.root, *path.relative_to(store.root).parts, limit=EXPORT_LIMIT)
 
 
 def _record(data: bytes | None) -> dict:
@@ -102,7 +102,7 @@ def _matches(data: bytes | None, version: str | None) -> bool:
 def _own(store: Store) -> RuntimeModel:
     """The runtime model of the home's own ``.keras``: its export, made again (with TensorFlow) where stale."""
     path = export.export_path(store.model_path)
-    data = _read(path)
+    data = _read(store, path)
     source = _record(data).get("source", {})
     stamp, version = source.get("stamp"), source.get("version")
     if isinstance(stamp, list) and isinstance(version, str) and tuple(stamp) == file_stamp(store.model_path):
@@ -114,7 +114,7 @@ def _own(store: Store) -> RuntimeModel:
         from faceverify.model.network import load_model, save_export
 
         save_export(load_model(store.model_path), store.model_path)
-        data = _read(path)
+        data = _read(store, path)
         if not _matches(data, current.model_version(store)):
             raise ModelError(f"The model {store.model_path} changed while it was exported: try again")
     return RuntimeModel(data)
@@ -127,7 +127,7 @@ def _shipped(store: Store) -> RuntimeModel:
                          "or enroll a person, import negatives and train")
     version = shipped.version()
     path = store.model_path.parent / SHIPPED_EXPORT
-    data = _read(path)
+    data = _read(store, path)
     if not _matches(data, version):
         data = export.build(shipped.weights(), {"version": version}, runtime_precision())
         try:

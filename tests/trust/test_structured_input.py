@@ -166,6 +166,17 @@ def test_a_linked_cache_folder_or_file_never_costs_a_file_outside_on_removal(cac
     assert not (store.embeddings_dir / "v2" / "Ada.npz").is_symlink()  # the link itself went
 
 
+def test_a_linked_runtime_export_is_never_read(cached):
+    from faceverify.model.runtime import load_runtime
+
+    store, outside = cached
+    store.model_path.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(outside / "Ada.npz", store.model_path.parent / "shipped.tflite")
+    with pytest.raises(confine.LinkInHomeError):  # the shipped model's cached export, linked out of the home
+        load_runtime(store)
+    assert (outside / "Ada.npz").read_bytes() == b"not faceverify's"
+
+
 @pytest.mark.parametrize("damaged", [{"scrypt": "zz"}, "hash", 7, [], True])
 def test_a_damaged_operator_record_keeps_the_window_locked(damaged, tmp_path):
     from faceverify.home import operator
