@@ -23,6 +23,7 @@ from generic_model_home import people  # noqa: E402
 
 from faceverify.faces.pipeline import prepare_file  # noqa: E402
 from faceverify.model import shipped  # noqa: E402
+from faceverify.model.head import compact, expand  # noqa: E402
 from faceverify.model.scorer import Scorer  # noqa: E402
 from faceverify.training.pairs import split_keys  # noqa: E402
 from faceverify.verification import cohort  # noqa: E402
@@ -48,11 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     crops = np.stack([prepare_file(f).pixels for f in files])
     scorer = Scorer(shipped.load())
     embeddings = scorer.embed(crops)
-    stored = cohort.quantize(embeddings)
+    stored = compact(embeddings)
     rng = np.random.default_rng(0)
     first, second = rng.integers(0, len(files), (2, 5000))
     exact = scorer.head(embeddings[first], embeddings[second])
-    approximate = scorer.head(cohort.dequantize(stored[first]), cohort.dequantize(stored[second]))
+    approximate = scorer.head(expand(stored[first]), expand(stored[second]))
     path = cohort.save_shipped(stored, shipped.provenance()["weights_sha256"], len(names))
     print(f"{len(names)} people, {len(files)} faces, {time.monotonic() - started:.0f} s; uint8 storage moves "
           f"scores by at most {np.abs(exact - approximate).max():.5f} (mean {np.abs(exact - approximate).mean():.6f}) "

@@ -208,6 +208,7 @@ def _engine(loader, store, people: dict, probe: np.ndarray, batch: np.ndarray, f
             rng: np.random.Generator, repeats: int) -> dict:
     """The in-process figures of one engine: decisions at N=50 and N=1000, embedding, the whole live frame."""
     from faceverify.faces.pipeline import FaceTracker
+    from faceverify.model.head import expand
     from faceverify.verification.verifier import Verifier
 
     verifier = Verifier(store, loader=loader)
@@ -217,7 +218,7 @@ def _engine(loader, store, people: dict, probe: np.ndarray, batch: np.ndarray, f
     # Embedding 1000 crops would take ~10-30 s on 2 cores, and only the warm state is timed: the N=1000 gallery is
     # built by the Verifier's own path (listing, disk cache) from the 50 real embeddings, repeated with a little
     # noise. The timed verify calls below are real and unaltered.
-    real = verifier.gallery(people[50]).astype(np.float32)
+    real = expand(verifier.gallery(people[50]))
 
     def injected(crops: np.ndarray) -> np.ndarray:
         noise = rng.normal(0, 0.01, (len(crops), real.shape[1]))

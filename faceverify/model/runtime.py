@@ -41,9 +41,10 @@ class RuntimeModel:
             self.source: dict = record["source"]
             self._weights = np.asarray(record["head_kernel"], np.float32)
             self._bias = np.float32(record["head_bias"])
-            self.cache_key = f"{self.source['version']}-tflite{record['format']}-{record['precision']}"  # embeddings'
-            # gallery embeddings (sigmoid outputs in [0, 1]) on disk in half the space, unless float32 is asked for
-            self.gallery_dtype = np.float32 if record["precision"] == FLOAT32 else np.float16
+            # gallery embeddings one byte a value (see :mod:`head`), unless float32 throughout is asked for
+            self.gallery_dtype = np.float32 if record["precision"] == FLOAT32 else np.uint8
+            self.cache_key = (f"{self.source['version']}-tflite{record['format']}-{record['precision']}"  # embeddings'
+                              f"-{np.dtype(self.gallery_dtype).name}")
             with filtered_stderr():
                 self._interpreter = Interpreter(model_content=data, num_threads=threads or os.cpu_count() or 1)
                 self._interpreter.allocate_tensors()

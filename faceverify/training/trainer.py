@@ -31,7 +31,7 @@ from faceverify.files import atomic, locks
 from faceverify.home import journal
 from faceverify.home.store import Store
 from faceverify.model import shipped
-from faceverify.model.current import calibration_record, load_current, model_version
+from faceverify.model.current import calibration_record, load_current
 from faceverify.model.network import (
     classifier_of,
     embedding_of,
@@ -41,6 +41,7 @@ from faceverify.model.network import (
     with_policy,
 )
 from faceverify.model.precision import FLOAT32, compute_policy
+from faceverify.model.runtime import load_runtime
 from faceverify.model.scorer import Scorer
 from faceverify.model.tfruntime import tf
 from faceverify.training.acceptance import compare
@@ -178,7 +179,8 @@ class Trainer:
             result.calibration = calibrate(scorer, data, config.seed)
             self._swap_model(model, result.calibration)
             save_held_out(self.store, data.validation.negative_people)
-            cohort_embeddings(self.store, model_version(self.store), scorer.embed)  # cached for the security levels
+            runtime = load_runtime(self.store)  # the export saved with the model: the cohort as verification sees it
+            cohort_embeddings(self.store, runtime.cache_key, runtime.embed)  # cached for the security levels
         atomic.write_text(self.store.results_dir / "training.json", json.dumps(result.to_dict(), indent=2))
         shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)
         return result

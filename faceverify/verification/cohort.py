@@ -20,24 +20,17 @@ import numpy as np
 
 from faceverify.errors import ModelError
 from faceverify.files import atomic, confine
-from faceverify.home.store import Store, read_crops
+from faceverify.home.store import EMBEDDINGS, Store, read_crops
 from faceverify.model import shipped
+from faceverify.model.head import compact
 
 SHIPPED_COHORT = "generic-cohort.npz"
 HOME_COHORT = "@cohort.npz"  # in the embeddings folder of a model version; "@" is in no person's name
 COHORT_PER_PERSON = 2  # images of each held-out person at most: many people count for more than many images
 COHORT_MAX = 1500  # faces at most (a home with all of LFW imported: embedding them stays well under a minute)
+COHORT_BYTES = 64 * 2**20  # a cached home cohort is at most COHORT_MAX x 4,096 bytes (6 MB)
 
 Embed = Callable[[np.ndarray], np.ndarray]
-
-
-def quantize(embeddings: np.ndarray) -> np.ndarray:
-    """Embeddings (sigmoid outputs in [0, 1]) as uint8."""
-    return np.round(np.clip(embeddings, 0.0, 1.0) * 255).astype(np.uint8)
-
-
-def dequantize(stored: np.ndarray) -> np.ndarray:
-    return stored.astype(np.float32) / 255
 
 
 def save_shipped(stored: np.ndarray, weights_sha256: str, people: int, folder: Path | None = None) -> Path:
@@ -52,7 +45,8 @@ def save_shipped(stored: np.ndarray, weights_sha256: str, people: int, folder: P
 
 @cache
 def shipped_cohort() -> np.ndarray | None:
-    """The shipped cohort's embeddings, or None when it is missing, damaged or made for other weights."""
+    """The shipped cohort's embeddings (compact, see :mod:`~faceverify.model.head`), or None when it is missing,
+    damaged or made for other weights."""
     try:
         with np.load(shipped.asset_dir() / SHIPPED_COHORT, allow_pickle=False) as saved:
             stored, made_for = saved["embeddings"], str(saved["weights_sha256"])
@@ -60,7 +54,7 @@ def shipped_cohort() -> np.ndarray | None:
             return None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, ModelError):
         return None
-    return dequantize(stored)
+    return stored
 
 
 def cohort_list_path(store: Store) -> Path:
@@ -83,20 +77,24 @@ def held_out_negatives(store: Store) -> list[Path]:
     return [path for name in names for path in negatives[name][:COHORT_PER_PERSON]][:COHORT_MAX]
 
 
-def cohort_embeddings(store: Store, version: str, embed: Embed) -> np.ndarray:
-    """The cohort of the model in use (empty when there is none): shipped, or the home's, cached per version."""
+def cohort_embeddings(store: Store, cache_dir: str, embed: Embed) -> np.ndarray:
+    """The cohort of the model in use, compact (empty when there is none): shipped, or the home's, cached in the
+    model's embeddings folder ``cache_dir``, read and written through no link (see :mod:`confine`)."""
     if not store.has_own_model():
         shipped_faces = shipped_cohort()
-        return shipped_faces if shipped_faces is not None else np.zeros((0, 0), np.float32)
-    path = store.embeddings_dir / version / HOME_COHORT
+        return shipped_faces if shipped_faces is not None else np.zeros((0, 0), np.uint8)
+    parts = (*EMBEDDINGS, cache_dir, HOME_COHORT)
+    data = confine.read_bytes(store.root, *parts, limit=COHORT_BYTES)
     try:
-        with np.load(path, allow_pickle=False) as saved:
-            return saved["embeddings"]
+        with np.load(io.BytesIO(data or b""), allow_pickle=False) as saved:
+            stored = saved["embeddings"]
+        if stored.dtype == np.uint8 and stored.ndim == 2:
+            return stored
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         pass
     faces = held_out_negatives(store)
-    embeddings = embed(read_crops(faces)) if faces else np.zeros((0, 0), np.float32)
+    stored = compact(embed(read_crops(faces))) if faces else np.zeros((0, 0), np.uint8)
     buffer = io.BytesIO()
-    np.savez(buffer, embeddings=embeddings)
-    atomic.write_bytes(path, buffer.getvalue())
-    return embeddings
+    np.savez(buffer, embeddings=stored)
+    confine.write_bytes(store.root, *parts, data=buffer.getvalue())
+    return stored

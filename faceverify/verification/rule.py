@@ -68,8 +68,28 @@ def deciding_scores(scores: np.ndarray, verification_threshold: float) -> np.nda
 def decide(person: str, scores: np.ndarray, detection_threshold: float, verification_threshold: float,
            version: str, level: str = CUSTOM_LEVEL) -> Decision:
     """Verified when the share of scores above ``detection_threshold`` is above ``verification_threshold``."""
-    scores = np.asarray(scores, np.float32).reshape(-1)
-    share = float(np.mean(scores > detection_threshold)) if scores.size else 0.0
-    mean = float(scores.mean()) if scores.size else 0.0
-    return Decision(person, share > verification_threshold, share, mean, int(scores.size),
-                    detection_threshold, verification_threshold, version, scores, level)
+    scores = np.asarray(scores, np.float32)
+    scores = scores.reshape(len(scores), -1) if scores.ndim > 1 else scores.reshape(1, -1)
+    return decide_each([(person, 0, scores.shape[1], detection_threshold, level)], scores, verification_threshold,
+                       version)[0]
+
+
+def decide_each(people: list[tuple[str, int, int, float, str]], scores: np.ndarray, verification_threshold: float,
+                version: str) -> list[Decision]:
+    """:func:`decide` for many people in one pass: each of ``people`` is (name, start, stop, detection threshold,
+    level), their comparisons the columns start:stop of ``scores`` (probes, columns)."""
+    scores = np.asarray(scores, np.float32)
+    columns = np.full(scores.shape[1], np.inf, np.float32)  # each column's person's detection threshold
+    for _, start, stop, detection, _ in people:
+        columns[start:stop] = detection
+    passed = np.count_nonzero(scores > columns, axis=0)  # per column, over the probes
+    totals = scores.sum(axis=0, dtype=np.float64)
+    cumulative = np.concatenate([[0], np.cumsum(passed)]), np.concatenate([[0.0], np.cumsum(totals)])
+    decisions = []
+    for person, start, stop, detection, level in people:
+        size = (stop - start) * len(scores)
+        share = float(cumulative[0][stop] - cumulative[0][start]) / size if size else 0.0
+        mean = float(cumulative[1][stop] - cumulative[1][start]) / size if size else 0.0
+        decisions.append(Decision(person, share > verification_threshold, share, mean, size, detection,
+                                  verification_threshold, version, scores[:, start:stop].reshape(-1), level))
+    return decisions

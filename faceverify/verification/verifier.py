@@ -2,13 +2,15 @@
 
 The Siamese model's score for (probe, image) is sigmoid(w . |e(probe) - e(image)| + b). The embeddings e(image)
 of a person's positive images depend only on the model, so they are computed once per model version, kept in
-memory and on disk in the runtime's compact form (``HOME/model/embeddings/<version>-tflite<format>-<precision>/
-<name>.npz``, keyed by image), and a probe costs one embedding pass plus one vectorised head call, whatever the
-number of enrolled images. The model runs in LiteRT (:mod:`~faceverify.model.runtime`): no TensorFlow.
+memory and on disk in the runtime's compact form, one byte a value (``HOME/model/embeddings/<version>-tflite<format>-
+<precision>-uint8/<name>.npz``, keyed by image), and a probe costs one embedding pass plus one vectorised
+head call, whatever the number of enrolled images. The model runs in LiteRT (:mod:`~faceverify.model.runtime`): no
+TensorFlow.
 """
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 import zipfile
@@ -22,35 +24,37 @@ from faceverify.errors import FaceverifyError, ModelError
 from faceverify.files import confine
 from faceverify.home.store import EMBEDDINGS, Store, read_crops
 from faceverify.model.current import model_version
+from faceverify.model.head import compact
 from faceverify.model.runtime import RuntimeModel, load_runtime
 from faceverify.verification.cohort import cohort_embeddings
 from faceverify.verification.levels import NO_COHORT, Level, NoCohortError, PersonThreshold, person_threshold
-from faceverify.verification.rule import CUSTOM_LEVEL, DETECTION_THRESHOLD, VERIFICATION_THRESHOLD, Decision, decide
+from faceverify.verification.rule import (
+    CUSTOM_LEVEL,
+    DETECTION_THRESHOLD,
+    VERIFICATION_THRESHOLD,
+    Decision,
+    decide,
+    decide_each,
+)
 from faceverify.verification.thresholds import threshold
 
 MAX_CACHE_BYTES = 256 * 2**20  # 5,000 images of 4,096 float32 each are 80 MB
 RACY_NS = 2_000_000_000  # a folder changed this recently may change again within its timestamps' granularity
 
 
-def _folder_stamp(folder: Path) -> tuple | None:
+def _folder_stamp(folder: str | None) -> tuple | None:
     """What identifies a folder's listing without reading it, or None if unknown or too recent to rely on."""
     try:
-        stat = folder.stat()
+        stat = os.stat(folder) if folder is not None else None
     except OSError:
         return None
-    if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS:
+    if stat is None or time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS:
         return None
     return stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns
 
 
 class DamagedModelError(ModelError):
     """A model that loads but gives no valid scores (NaN: damaged weights)."""
-
-
-def _compact(embeddings: np.ndarray, dtype: type) -> np.ndarray:
-    """Embeddings as stored on disk (``dtype``, float16 for the int8 runtime), held as float32 for a fast head: a
-    gallery just computed scores exactly as the same gallery read back after a restart."""
-    return embeddings.astype(dtype).astype(np.float32)
 
 
 def _valid(scores: np.ndarray, path: Path) -> np.ndarray:
@@ -77,6 +81,7 @@ class Verifier:
         self._lock = threading.RLock()
         self.version = ""  # of the loaded model; set by load(), "" before
         self._galleries: dict[str, tuple[tuple[str, ...], np.ndarray, tuple | None]] = {}  # keys, embeddings, stamp
+        self._folders: dict[str, str] = {}  # each person's positive folder, once checked (see gallery)
         self._stack: tuple | None = None  # names, their galleries, all stacked, each one's rows (see identify)
         self._cohort: np.ndarray | None = None  # of the loaded model, read on the first level threshold
         self._levels: dict[tuple, PersonThreshold] = {}  # (person, level, verification, images) -> threshold
@@ -124,7 +129,10 @@ class Verifier:
         so recently that a further change could leave the same timestamps.
         """
         self._require()
-        stamp = _folder_stamp(self.store.require_person(name) / "positive")
+        stamp = _folder_stamp(self._folders.get(name))  # a folder found before: one stat, no path checks
+        if stamp is None:
+            self._folders[name] = folder = os.fspath(self.store.require_person(name) / "positive")
+            stamp = _folder_stamp(folder)
         with self._lock:
             cached = self._galleries.get(name)
             if cached and stamp is not None and cached[2] == stamp:
@@ -139,13 +147,22 @@ class Verifier:
             known = self._read_cache(name)
             missing = [p for p in paths if p.name not in known]
             if missing:
-                known.update(zip((p.name for p in missing), self.embed(read_crops(missing))))
-            embeddings = (_compact(np.stack([known[k] for k in keys]), self._model.gallery_dtype) if keys
-                          else np.zeros((0, self._model.size), np.float32))
+                known.update(zip((p.name for p in missing), self._gallery_form(self.embed(read_crops(missing)))))
+            embeddings = (np.stack([known[k] for k in keys]) if keys
+                          else np.zeros((0, self._model.size), self._model.gallery_dtype))
             if missing or set(known) != set(keys):
                 self._write_cache(name, keys, embeddings)
             self._galleries[name] = (keys, embeddings, stamp)
             return embeddings
+
+    def _unchanged(self, name: str) -> bool:
+        """Whether the person's gallery in memory is known to match their folder (its stamp is the same)."""
+        stamp, cached = _folder_stamp(self._folders.get(name)), self._galleries.get(name)
+        return stamp is not None and cached is not None and cached[2] == stamp
+
+    def _gallery_form(self, embeddings: np.ndarray) -> np.ndarray:
+        """Embeddings as the loaded model's galleries hold them, in memory and on disk (compact: see :mod:`head`)."""
+        return compact(embeddings, self._model.gallery_dtype)
 
     def _cache_dir(self) -> str:
         """The cache folder of the loaded model: its version, the runtime's format and precision."""
@@ -167,9 +184,9 @@ class Verifier:
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return {}
         if (keys.ndim != 1 or embeddings.shape != (len(keys), self._model.size)
-                or embeddings.dtype.kind != "f" or not np.isfinite(embeddings).all()):
+                or embeddings.dtype != self._model.gallery_dtype or not np.isfinite(embeddings).all()):
             return {}
-        return dict(zip(keys.tolist(), embeddings.astype(np.float32)))
+        return dict(zip(keys.tolist(), embeddings))
 
     def _write_cache(self, name: str, keys: tuple[str, ...], embeddings: np.ndarray) -> None:
         """Save a person's gallery atomically, through no link; caches of older model versions are dropped."""
@@ -177,7 +194,7 @@ class Verifier:
             if old != self._cache_dir():
                 confine.remove_entry(self.store.root, *EMBEDDINGS, old)
         buffer = io.BytesIO()
-        np.savez(buffer, keys=np.asarray(keys, dtype=str), embeddings=embeddings.astype(self._model.gallery_dtype))
+        np.savez(buffer, keys=np.asarray(keys, dtype=str), embeddings=embeddings)
         confine.write_bytes(self.store.root, *self._cache_parts(name), data=buffer.getvalue())
 
     # -- security levels -------------------------------------------------------------------------------
@@ -237,12 +254,9 @@ class Verifier:
             embeddings = self.embed(probes)
             stacked, bounds = self._stacked(self.store.names())
             scores = _valid(np.stack([self.head(e, stacked) for e in embeddings]), self.store.model_path)
-            decisions = []
-            for name, start, stop in bounds:
-                if stop > start:
-                    detection, level = self._detection(name, detection_threshold, verification_threshold)
-                    decisions.append(decide(name, scores[:, start:stop], detection, verification_threshold, version,
-                                            level))
+            people = [(name, start, stop, *self._detection(name, detection_threshold, verification_threshold))
+                      for name, start, stop in bounds if stop > start]
+            decisions = decide_each(people, scores, verification_threshold, version)
         decisions.sort(key=lambda d: (d.share, d.mean_score), reverse=True)
         best = decisions[0].person if decisions and decisions[0].verified else None
         return Identification(best, decisions)
@@ -250,11 +264,14 @@ class Verifier:
     def _stacked(self, names: list[str]) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
         """Every named person's gallery in one array, and each one's rows. Built again only when a gallery changed;
         the people's cached galleries then become views into it, so memory holds each embedding once."""
-        galleries = [self.gallery(name) for name in names]
         held = self._stack
+        if held and held[0] == names and all(self._unchanged(name) for name in names):  # one stat a person
+            return held[2], held[3]
+        galleries = [self.gallery(name) for name in names]
         if held and held[0] == names and all(a is b for a, b in zip(held[1], galleries)):
             return held[2], held[3]
-        stacked = np.concatenate(galleries) if galleries else np.zeros((0, self._model.size), np.float32)
+        stacked = (np.concatenate(galleries) if galleries
+                   else np.zeros((0, self._model.size), self._model.gallery_dtype))
         bounds, start = [], 0
         for name, gallery in zip(names, galleries):
             bounds.append((name, start, start + len(gallery)))

@@ -19,6 +19,7 @@ from faceverify.evaluation.reference import TensorFlowModel
 from faceverify.faces.pipeline import prepare_file
 from faceverify.home.store import Store
 from faceverify.model import current, export, shipped
+from faceverify.model.head import compact
 from faceverify.model.network import make_siamese, save_model
 from faceverify.model.runtime import SHIPPED_EXPORT, load_runtime
 from faceverify.model.trainability import INSTALL
@@ -98,8 +99,12 @@ def test_runtime_decides_like_tensorflow_on_the_view1_test_pairs(tmp_path, share
     crops = np.stack([prepare_file(shared_data / "lfw" / path).pixels for path in files])
     rows = np.array([[index[p.paths[0]], index[p.paths[1]]] for p in pairs])
     store = Store(tmp_path).ensure()
-    runtime, reference = load_runtime(store).pair_scores(crops, rows), TensorFlowModel(store).pair_scores(crops, rows)
+    lite = load_runtime(store)
+    runtime, reference = lite.pair_scores(crops, rows), TensorFlowModel(store).pair_scores(crops, rows)
+    stored = compact(lite.embed(crops))  # as galleries hold them: one byte a value
+    from_galleries = lite.head(stored[rows[:, 0]], stored[rows[:, 1]])
     assert len(rows) == 1000
     for threshold in (shipped.calibration()["detection_threshold"], 0.5):
         assert np.sum((runtime > threshold) != (reference > threshold)) <= 1
+        assert np.sum((from_galleries > threshold) != (reference > threshold)) <= 1
     assert np.abs(runtime - reference).max() < 0.05

@@ -177,6 +177,19 @@ def test_a_linked_runtime_export_is_never_read(cached):
     assert (outside / "Ada.npz").read_bytes() == b"not faceverify's"
 
 
+def test_a_linked_home_cohort_is_never_read_nor_written_through(cached):
+    from faceverify.verification.cohort import HOME_COHORT, cohort_embeddings
+
+    store, outside = cached
+    store.model_path.parent.mkdir(parents=True, exist_ok=True)
+    store.model_path.write_bytes(b"a model of its own")  # the home's cohort, not the shipped one, is asked for
+    (store.embeddings_dir / "v1").mkdir(parents=True)
+    os.symlink(outside / "Ada.npz", store.embeddings_dir / "v1" / HOME_COHORT)
+    with pytest.raises(confine.LinkInHomeError):
+        cohort_embeddings(store, "v1", lambda crops: np.zeros((len(crops), 4096), np.float32))
+    assert (outside / "Ada.npz").read_bytes() == b"not faceverify's"
+
+
 @pytest.mark.parametrize("damaged", [{"scrypt": "zz"}, "hash", 7, [], True])
 def test_a_damaged_operator_record_keeps_the_window_locked(damaged, tmp_path):
     from faceverify.home import operator

@@ -23,6 +23,7 @@ from faceverify.errors import FaceverifyError, UnknownPersonError
 from faceverify.faces.pipeline import prepare_file, to_input
 from faceverify.home.store import Store, read_crops
 from faceverify.model.network import embedding_of, save_model
+from faceverify.verification.rule import decide_each
 from faceverify.verification.verifier import Verifier, decide
 from siamese_fixtures import calibrated_siamese
 
@@ -194,6 +195,23 @@ def test_decide_edge_cases(scores, verification, verified, share):
     d = decide("Ann", np.array(scores), 0.5, verification, "v")
     assert d.verified is verified and d.share == pytest.approx(share) and d.comparisons == len(scores)
     assert d.mean_score == pytest.approx(np.mean(scores) if scores else 0.0)
+
+
+def test_many_people_decided_at_once_as_each_alone():
+    """Identification decides every person in one pass: each person's share, mean and verdict over their own
+    columns only, at their own detection threshold."""
+    rng = np.random.default_rng(3)
+    scores = rng.random((3, 12)).astype(np.float32)  # 3 probes; Ann's 5 images, Bo's 0, Cy's 7
+    people = [("Ann", 0, 5, 0.3, "standard"), ("Bo", 5, 5, 0.5, "custom"), ("Cy", 5, 12, 0.8, "high")]
+    decisions = decide_each(people, scores, 0.5, "v")
+    for (name, start, stop, detection, level), d in zip(people, decisions):
+        own = scores[:, start:stop]
+        assert (d.person, d.level, d.detection_threshold, d.comparisons) == (name, level, detection, own.size)
+        assert d.share == pytest.approx(np.mean(own > detection) if own.size else 0.0)
+        assert d.mean_score == pytest.approx(own.mean() if own.size else 0.0, rel=1e-6)
+        assert d.verified == (d.share > 0.5)
+        np.testing.assert_array_equal(d.scores, own.reshape(-1))
+    assert decisions[0].share != decisions[2].share  # the thresholds and columns really differ per person
 
 
 # -- bursts -------------------------------------------------------------------------------------------------------
