@@ -277,8 +277,9 @@ class TrainBox(QGroupBox):
             judgement = judge_model(result.calibration)
             use = ("Verify uses it now." if judgement.usable
                    else "Verify uses it now, but its answers cannot be trusted.")
-            show_message(self.status, f"{trained} {judgement.text} {use}{compared}",
-                         "ok" if judgement.usable else "error")
+            # where the comparison follows, its figures (with their 95% intervals) replace the bare error rate
+            said = f"{judgement.verdict}{compared}" if compared else f"{judgement.text} {use}"
+            show_message(self.status, f"{trained} {said}", "ok" if judgement.usable else "error")
         self.figures.setText(
             f"Details: validation precision {last.val_precision:.3f} · recall {last.val_recall:.3f} · "
             f"accuracy {last.val_accuracy:.3f} · loss {last.val_loss:.3f} (training loss {last.loss:.3f})"

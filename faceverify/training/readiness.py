@@ -68,27 +68,32 @@ def discard_interrupted(store: Store) -> None:
 
 @dataclass(frozen=True)
 class Judgement:
-    """Whether a freshly trained model is fit to verify with, and a plain sentence saying so."""
+    """Whether a freshly trained model is fit to verify with: a plain sentence saying so with its validation error
+    (``text``), and the verdict alone (``verdict``) for where figures with their uncertainty follow."""
 
     usable: bool
     text: str
+    verdict: str
 
 
 def judge_model(calibration: dict | None) -> Judgement:
     """Judge a model by its validation equal error rate: how often it was wrong on images it never trained on."""
     if not calibration:
-        return Judgement(False, "The new model could not be checked: there were too few images put aside to test "
-                                "it. Enroll more images of the person and train again.")
+        text = ("The new model could not be checked: there were too few images put aside to test it. Enroll more "
+                "images of the person and train again.")
+        return Judgement(False, text, text)
     eer = calibration["validation"]["eer"]
     wrong = f"On images it did not train on, it was wrong about {eer:.0%} of the time"
     if eer >= UNUSABLE_EER:
-        return Judgement(False, f"The new model is not usable yet. {wrong}, close to guessing. Capture more "
-                                "images of the person (different light and angles), train for more epochs, or start "
-                                "from a generic model.")
+        verdict = "The new model is not usable yet."
+        return Judgement(False, f"{verdict} {wrong}, close to guessing. Capture more images of the person (different "
+                                "light and angles), train for more epochs, or start from a generic model.", verdict)
     if eer > GOOD_EER:
-        return Judgement(True, f"The new model works but makes mistakes. {wrong}. More images of the person and "
-                               "more epochs make it better.")
-    return Judgement(True, f"The new model is good. {wrong}.")
+        verdict = "The new model works but makes mistakes."
+        return Judgement(True, f"{verdict} {wrong}. More images of the person and more epochs make it better.",
+                         verdict)
+    verdict = "The new model is good."
+    return Judgement(True, f"{verdict} {wrong}.", verdict)
 
 
 def model_warning(calibration: dict) -> str | None:

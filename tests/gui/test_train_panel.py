@@ -14,6 +14,7 @@ from faceverify.gui import jobs
 from faceverify.gui.qt_compat import emit
 from faceverify.home.store import Store
 from faceverify.model.current import save_calibration
+from faceverify.training.acceptance import Comparison
 
 
 def _calibration(eer: float) -> dict:
@@ -89,6 +90,19 @@ def test_a_model_near_chance_is_reported_as_not_usable(open_gui, home):
     text = box.status.text()
     assert text.startswith("Trained 1 epoch in 30 s.") and "not usable" in text and "cannot be trusted" in text
     assert box.status.property("role") == "error"
+
+
+def test_a_kept_model_is_reported_with_intervals_not_a_bare_error_rate(open_gui, home):
+    window = open_gui(97)
+    box = window.enroll_tab.trainer
+    epoch = SimpleNamespace(seconds=30.0, val_precision=0.9, val_recall=0.9, val_accuracy=0.9, val_loss=0.2, loss=0.2)
+    comparison = Comparison(True, 30, 400, 0.90, 0.95, 2, 5)
+    box._on_trained(SimpleNamespace(history=[epoch], calibration=_calibration(0.01), comparison=comparison,
+                                    replaced=True))
+    text = box.status.text()
+    assert text.startswith("Trained 1 epoch in 30 s. The new model is good. The new model is better")
+    assert "95% interval" in text and "wrong about 1% of the time" not in text
+    assert box.status.property("role") == "ok"
 
 
 def test_the_verify_tab_warns_while_the_model_in_use_is_not_usable(open_gui, home):
