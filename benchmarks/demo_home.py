@@ -34,9 +34,9 @@ def build(home: Path, person: str = "Colin_Powell", images: int = 40, negatives:
 
 
 def model_home(home: Path | None, prefix: str) -> tuple[Path, tempfile.TemporaryDirectory | None]:
-    """``home`` if it holds a model; else a temporary home with a tiny model trained in it, and its handle (keep it:
-    the folder is removed when the handle goes)."""
-    if home is not None and Store(home).model_path.is_file():
+    """``home`` if somebody is enrolled in it (it decides with its own model, else with the shipped one); else a
+    temporary home with a tiny model trained in it, and its handle (keep it: the folder is removed when it goes)."""
+    if home is not None and Store(home).names() and (Store(home).has_own_model() or shipped.available()):
         return home, None
     scratch = tempfile.TemporaryDirectory(prefix=prefix)
     print(f"Training a tiny model in {scratch.name} ...", flush=True)

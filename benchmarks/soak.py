@@ -6,7 +6,9 @@ Every --every seconds it prints the process's resident memory, the frames shown 
 the last line and, on Python < 3.12, the reference counts of None and True (a PySide6 release that loses
 references to them aborts the interpreter when one reaches zero). At the end: whether it is alive, its memory
 growth from the first line (the model loaded, live mode running) to the last, and the mean shown frame rate.
-Without --home holding a model, a tiny model is trained first in a temporary home. Run it on the oldest supported
+Without --home holding an enrolled person, a tiny model is trained first in a temporary home (TensorFlow then
+stays loaded); a --home without a model of its own decides with the shipped model, as an end user's does. The last
+line says whether TensorFlow was ever imported. Run it on the oldest supported
 Python, without a display (QT_QPA_PLATFORM=offscreen) or under xvfb-run.
 """
 from __future__ import annotations
@@ -77,7 +79,8 @@ def main() -> int:
     elapsed = time.monotonic() - started
     print(f"alive after {elapsed / 60:.1f} min; memory {first_rss:.0f} -> {rss_mib():.0f} MiB "
           f"({rss_mib() - first_rss:+.0f} MiB); {(tab.view.frames_shown - start_frames) / elapsed:.1f} frames/s shown "
-          f"on average; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+          f"on average; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; TensorFlow "
+          f"{'loaded' if 'tensorflow' in sys.modules else 'never imported'}", flush=True)
     window.close()
     return 0
 
