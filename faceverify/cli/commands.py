@@ -203,7 +203,7 @@ def _evaluate(store: Store, args: argparse.Namespace) -> int:
 
 def _person_protocol(args: argparse.Namespace) -> tuple:
     from faceverify.evaluation.person_protocol import PersonProtocol
-    from faceverify.training.look import CameraLook
+    from faceverify.faces.look import CameraLook
 
     if not args.lfw:
         raise FaceverifyError("--person-protocol needs --lfw: the lfw/ folder of one folder per person")

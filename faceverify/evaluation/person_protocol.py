@@ -28,12 +28,12 @@ import numpy as np
 from faceverify.enrollment.enroll import import_lfw
 from faceverify.enrollment.lfw import read_people_file
 from faceverify.errors import DatasetError
+from faceverify.faces.look import CameraLook
 from faceverify.faces.pipeline import prepare, read_image
 from faceverify.files import atomic
 from faceverify.home.store import Store
 from faceverify.model.current import calibrated_thresholds
 from faceverify.training.config import TrainingConfig
-from faceverify.training.look import CameraLook
 from faceverify.training.pairs import split_keys
 from faceverify.training.trainer import Trainer
 from faceverify.verification.levels import LEVELS

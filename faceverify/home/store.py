@@ -220,7 +220,7 @@ class Store:
         name = validate_name(name)
         for version in confine.names(self.root, *EMBEDDINGS, folders=True):
             for cache in confine.names(self.root, *EMBEDDINGS, version):  # also under the name as typed (" Ada ")
-                if cache.endswith(".npz") and cache[:-4].strip() == name:
+                if cache.endswith(".npz") and cache[:-4].split("@")[0].strip() == name:  # <name>@look.npz too
                     confine.unlink(self.root, *EMBEDDINGS, version, cache)
 
     # -- LFW negatives ---------------------------------------------------------------------------

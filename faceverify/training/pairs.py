@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from faceverify.errors import FaceverifyError
+from faceverify.faces.look import apply_filter, transfer_filter
 from faceverify.home.store import Store, read_crops
-from faceverify.training.look import apply_filter, transfer_filter
 
 TRAIN_SHARE = 0.7
 MAX_PAIRS_PER_IDENTITY = 10  # LFW identities: positive pairs per identity and epoch (George W Bush has 530 images)

@@ -180,7 +180,8 @@ class Trainer:
             self._swap_model(model, result.calibration)
             save_held_out(self.store, data.validation.negative_people)
             runtime = load_runtime(self.store)  # the export saved with the model: the cohort as verification sees it
-            cohort_embeddings(self.store, runtime.cache_key, runtime.embed)  # cached for the security levels
+            for name in self.store.names():  # each person's cohort through their camera, cached for the levels
+                cohort_embeddings(self.store, runtime.cache_key, name, runtime.embed)
         atomic.write_text(self.store.results_dir / "training.json", json.dumps(result.to_dict(), indent=2))
         shutil.rmtree(self.store.checkpoints_dir, ignore_errors=True)
         return result

@@ -4,8 +4,8 @@ For the shipped generic model the cohort ships beside it (``assets/generic-cohor
 model, of View 1 training people it held out (see ``benchmarks/ship_cohort.py``), stored as uint8 with the weights'
 SHA-256, so that they are never used with another model. For a model trained in the home, the cohort is the home's
 held-out negatives: the negatives' people its training's split put aside for validation (it never trained on them;
-the trainer lists them in ``model/cohort.json``), at most COHORT_PER_PERSON images each, embedded once per model
-version and cached beside the gallery embeddings.
+the trainer lists them in ``model/cohort.json``), at most COHORT_PER_PERSON images each, seen through each enrolled
+person's camera (:func:`look_cohort`), embedded once per model version and person, cached beside their gallery.
 """
 from __future__ import annotations
 
@@ -19,16 +19,17 @@ from pathlib import Path
 import numpy as np
 
 from faceverify.errors import ModelError
+from faceverify.faces.look import apply_filter, transfer_filter
 from faceverify.files import atomic, confine
-from faceverify.home.store import EMBEDDINGS, Store, read_crops
+from faceverify.home.store import EMBEDDINGS, Store, read_crops, validate_name
 from faceverify.model import shipped
 from faceverify.model.head import compact
 
 SHIPPED_COHORT = "generic-cohort.npz"
-HOME_COHORT = "@cohort.npz"  # in the embeddings folder of a model version; "@" is in no person's name
+LOOK_SUFFIX = "@look.npz"  # "<name>@look.npz" in the embeddings folder of a model version; "@" is in no name
 COHORT_PER_PERSON = 2  # images of each held-out person at most: many people count for more than many images
 COHORT_MAX = 1500  # faces at most (a home with all of LFW imported: embedding them stays well under a minute)
-COHORT_BYTES = 64 * 2**20  # a cached home cohort is at most COHORT_MAX x 4,096 bytes (6 MB)
+COHORT_BYTES = 64 * 2**20  # a cached look cohort is at most COHORT_MAX x 4,096 bytes (6 MB)
 
 Embed = Callable[[np.ndarray], np.ndarray]
 
@@ -77,24 +78,42 @@ def held_out_negatives(store: Store) -> list[Path]:
     return [path for name in names for path in negatives[name][:COHORT_PER_PERSON]][:COHORT_MAX]
 
 
-def cohort_embeddings(store: Store, cache_dir: str, embed: Embed) -> np.ndarray:
-    """The cohort of the model in use, compact (empty when there is none): shipped, or the home's, cached in the
-    model's embeddings folder ``cache_dir``, read and written through no link (see :mod:`confine`)."""
-    if not store.has_own_model():
-        shipped_faces = shipped_cohort()
-        return shipped_faces if shipped_faces is not None else np.zeros((0, 0), np.uint8)
-    parts = (*EMBEDDINGS, cache_dir, HOME_COHORT)
+def cohort_embeddings(store: Store, cache_dir: str, name: str, embed: Embed) -> np.ndarray:
+    """The cohort a person's threshold is set against, compact (empty when there is none): the shipped one, or the
+    home's held-out negatives seen through the person's camera (:func:`look_cohort`)."""
+    if store.has_own_model():
+        return look_cohort(store, cache_dir, name, embed)
+    shipped_faces = shipped_cohort()
+    return shipped_faces if shipped_faces is not None else np.zeros((0, 0), np.uint8)
+
+
+def look_cohort(store: Store, cache_dir: str, name: str, embed: Embed) -> np.ndarray:
+    """The home's held-out negatives given the look of the person's enrolled images (colour cast, blur, noise: see
+    :mod:`~faceverify.faces.look`), embedded, compact. An impostor at the person's door comes through the person's
+    camera: measured plain, the cohort let 1.5% of same-camera strangers in at Standard after a training.
+
+    Cached per model and person in ``<cache dir>/<name>@look.npz`` (removed with the person), read and written through
+    no link (see :mod:`confine`); made again when the person's images change.
+    """
+    faces = held_out_negatives(store)
+    images = store.images(name, "anchor") + store.images(name, "positive")
+    if not faces or not images:
+        return np.zeros((0, 0), np.uint8)
+    keys = np.asarray([f"{p.parent.name}/{p.name}" for p in images], dtype=str)
+    parts = (*EMBEDDINGS, cache_dir, f"{validate_name(name)}{LOOK_SUFFIX}")
     data = confine.read_bytes(store.root, *parts, limit=COHORT_BYTES)
     try:
         with np.load(io.BytesIO(data or b""), allow_pickle=False) as saved:
-            stored = saved["embeddings"]
-        if stored.dtype == np.uint8 and stored.ndim == 2:
+            stored, made_for = saved["embeddings"], saved["keys"]
+        if (stored.dtype == np.uint8 and stored.ndim == 2 and len(stored) == len(faces)
+                and np.array_equal(made_for, keys)):
             return stored
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         pass
-    faces = held_out_negatives(store)
-    stored = compact(embed(read_crops(faces))) if faces else np.zeros((0, 0), np.uint8)
+    crops = read_crops(faces)
+    gains = transfer_filter(read_crops(images), crops)
+    stored = compact(embed(np.stack([apply_filter(crop, gains) for crop in crops])))
     buffer = io.BytesIO()
-    np.savez(buffer, embeddings=stored)
+    np.savez(buffer, keys=keys, embeddings=stored)
     confine.write_bytes(store.root, *parts, data=buffer.getvalue())
     return stored

@@ -83,7 +83,6 @@ class Verifier:
         self._galleries: dict[str, tuple[tuple[str, ...], np.ndarray, tuple | None]] = {}  # keys, embeddings, stamp
         self._folders: dict[str, str] = {}  # each person's positive folder, once checked (see gallery)
         self._stack: tuple | None = None  # names, their galleries, all stacked, each one's rows (see identify)
-        self._cohort: np.ndarray | None = None  # of the loaded model, read on the first level threshold
         self._levels: dict[tuple, PersonThreshold] = {}  # (person, level, verification, images) -> threshold
 
     # -- model --------------------------------------------------------------------------------------
@@ -99,7 +98,7 @@ class Verifier:
                 return self.version
             self._model: RuntimeModel = self._loader(self.store)
             self.version, self._galleries, self._stack = self._model.source["version"], {}, None  # scores' source
-            self._cohort, self._levels = None, {}
+            self._levels = {}
             return self.version
 
     def _require(self) -> None:
@@ -207,11 +206,10 @@ class Verifier:
             anchors = self.store.images(name, "anchor")
             key = (name, level.name, verification, self._galleries[name][0], tuple(p.name for p in anchors))
             if key not in self._levels:
-                if self._cohort is None:
-                    self._cohort = cohort_embeddings(self.store, self._cache_dir(), self.embed)
-                if len(self._cohort) == 0:  # before the anchors are embedded: a home without one asks every time
+                cohort = cohort_embeddings(self.store, self._cache_dir(), name, self.embed)  # cached on disk
+                if len(cohort) == 0:
                     raise NoCohortError(NO_COHORT)
-                self._levels[key] = person_threshold(name, level, verification, self.head, gallery, self._cohort,
+                self._levels[key] = person_threshold(name, level, verification, self.head, gallery, cohort,
                                                      self.embed(read_crops(anchors)))
             return self._levels[key]
 

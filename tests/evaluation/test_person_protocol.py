@@ -5,7 +5,7 @@ import pytest
 
 from faceverify.cli.commands import main
 from faceverify.evaluation.person_protocol import ENROLLED, PersonProtocol
-from faceverify.training.look import CameraLook
+from faceverify.faces.look import CameraLook
 from faceverify.training.trainer import TrainingConfig
 
 

@@ -177,16 +177,18 @@ def test_a_linked_runtime_export_is_never_read(cached):
     assert (outside / "Ada.npz").read_bytes() == b"not faceverify's"
 
 
-def test_a_linked_home_cohort_is_never_read_nor_written_through(cached):
-    from faceverify.verification.cohort import HOME_COHORT, cohort_embeddings
+def test_a_linked_look_cohort_is_never_read_nor_written_through(cached):
+    from faceverify.verification.cohort import LOOK_SUFFIX, cohort_embeddings, save_held_out
 
     store, outside = cached
     store.model_path.parent.mkdir(parents=True, exist_ok=True)
     store.model_path.write_bytes(b"a model of its own")  # the home's cohort, not the shipped one, is asked for
+    store.add_negative("Zed", "Zed_0001.jpg", noise_bgr(2, 100))
+    save_held_out(store, ["Zed"])
     (store.embeddings_dir / "v1").mkdir(parents=True)
-    os.symlink(outside / "Ada.npz", store.embeddings_dir / "v1" / HOME_COHORT)
+    os.symlink(outside / "Ada.npz", store.embeddings_dir / "v1" / f"Ada{LOOK_SUFFIX}")
     with pytest.raises(confine.LinkInHomeError):
-        cohort_embeddings(store, "v1", lambda crops: np.zeros((len(crops), 4096), np.float32))
+        cohort_embeddings(store, "v1", "Ada", lambda crops: np.zeros((len(crops), 4096), np.float32))
     assert (outside / "Ada.npz").read_bytes() == b"not faceverify's"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from faceverify.training.look import CameraLook, apply_filter, radial_amplitude, transfer_filter
+from faceverify.faces.look import CameraLook, apply_filter, radial_amplitude, transfer_filter
 
 
 def smooth_images(count: int, seed: int) -> np.ndarray:
