@@ -38,17 +38,22 @@ LEVERS = {  # TrainingConfig fields each lever changes; "teacher" is completed w
 }
 
 
-def lever_config(name: str, args: argparse.Namespace) -> TrainingConfig:
-    """The training of a lever (or ``a+b`` combination) at the run's steps and rate."""
+def lever_config(name: str, args: argparse.Namespace, continued: bool = False) -> TrainingConfig:
+    """The training of a lever (or ``a+b`` combination) at the run's steps and rate; ``continued``: from the home's
+    model rather than the shipped one."""
     fields = {}
     for part in name.split("+"):
         fields |= LEVERS[part] | ({"teacher": str(args.teacher)} if part == "teacher" else {})
     return TrainingConfig(epochs=args.steps // STEPS_PER_EPOCH, steps_per_epoch=STEPS_PER_EPOCH,
-                          learning_rate=args.learning_rate, lfw_identities=True, replace_if_worse=True, **fields)
+                          learning_rate=args.learning_rate, lfw_identities=True, replace_if_worse=True,
+                          fine_tune=continued, **fields)
 
 
-def measure(name: str, args: argparse.Namespace) -> dict:
-    """Train W/NAME (unless ``start``) and measure it on the validation people and the test pairs."""
+def measure(name: str, args: argparse.Namespace, save) -> dict:
+    """Train W/NAME (unless ``start``) and measure it on the validation people and the test pairs.
+
+    With ``--rounds`` above 1, rounds of ``--steps`` continue while the validation ROC AUC rises: the first round
+    that does not raise it is undone, and the rounds stop (figures are saved after each)."""
     home = args.work / name
     shutil.rmtree(home, ignore_errors=True)
     shutil.copytree(args.home, home, symlinks=True)
@@ -58,12 +63,31 @@ def measure(name: str, args: argparse.Namespace) -> dict:
         data = load_pair_data(store, 0, lfw_identities=True)
         validation = calibrate(Scorer(shipped.load()), data, 0)["validation"]
     else:
-        config = lever_config(name, args)
-        result = Trainer(store, config).run()
-        validation = result.calibration["validation"]
-        figures |= {"config": asdict(config), "train_seconds": round(sum(e.seconds for e in result.history), 1),
-                    "history": [{"loss": round(e.loss, 4), "val_loss": round(e.val_loss, 4),
-                                 "val_accuracy": round(e.val_accuracy, 4)} for e in result.history]}
+        figures["rounds"], best = [], store.model_path.parent.with_name("best-model")
+        history = store.results_dir / "training.json"  # the kept round's, as ship_generic_model.py reads it
+        for round_ in range(args.rounds):
+            config = lever_config(name, args, continued=round_ > 0)
+            if round_:
+                shutil.rmtree(best, ignore_errors=True)
+                shutil.copytree(store.model_path.parent, best)
+                shutil.copy2(history, best / history.name)
+            result = Trainer(store, config).run()
+            figures["rounds"].append({
+                "validation_roc_auc": round(result.calibration["validation"]["roc_auc"], 4),
+                "validation_eer": round(result.calibration["validation"]["eer"], 4),
+                "train_seconds": round(sum(e.seconds for e in result.history), 1),
+                "history": [{"loss": round(e.loss, 4), "val_loss": round(e.val_loss, 4),
+                             "val_accuracy": round(e.val_accuracy, 4)} for e in result.history]})
+            save(figures | {"config": asdict(config)})
+            if round_ and result.calibration["validation"]["roc_auc"] <= validation["roc_auc"]:
+                shutil.rmtree(store.model_path.parent)
+                (best / history.name).replace(history)
+                best.rename(store.model_path.parent)
+                figures["rounds"][-1]["undone"] = True
+                break
+            validation = result.calibration["validation"]
+        figures |= {"config": asdict(lever_config(name, args)), "steps": args.steps * sum(
+            "undone" not in r for r in figures["rounds"])}
     threshold = thresholds.threshold(store, "detection_threshold")
     test, _, _ = evaluate_lfw_pairs(store, args.pairs, args.lfw, threshold)
     return figures | {
@@ -85,20 +109,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--learning-rate", type=float, default=5e-5)
+    parser.add_argument("--rounds", type=int, default=1, help="at most this many rounds of --steps (see measure)")
     parser.add_argument("levers", nargs="+")
     args = parser.parse_args(argv)
     unknown = {p for name in args.levers for p in name.split("+")} - set(LEVERS) - {"start"}
     if unknown or (args.teacher is None and any("teacher" in name for name in args.levers)):
         parser.error(f"unknown levers {sorted(unknown)} (or --teacher missing); known: start, {', '.join(LEVERS)}")
+    command = (f"python benchmarks/generic_levers.py HOME --work W --lfw D/lfw --pairs D/{args.pairs.name} --teacher "
+               f"T.npz --out {args.out.name} --steps {args.steps} --learning-rate {args.learning_rate} --rounds "
+               f"{args.rounds}")
     for name in args.levers:
-        figures = measure(name, args)
-        report = json.loads(args.out.read_text()) if args.out.exists() else {"variants": {}}
-        report["command"] = (f"python benchmarks/generic_levers.py HOME --work W --lfw D/lfw --pairs "
-                             f"D/{args.pairs.name} --teacher T.npz --out {args.out.name} --steps {args.steps} "
-                             f"--learning-rate {args.learning_rate} LEVER")
-        report["variants"][name] = figures
-        args.out.write_text(json.dumps(report, indent=1) + "\n")
-        print(name, json.dumps({k: v for k, v in figures.items() if k not in ("config", "history")}), flush=True)
+        def save(figures: dict, name: str = name) -> None:
+            report = json.loads(args.out.read_text()) if args.out.exists() else {"variants": {}}
+            report["variants"][name] = figures | {"command": f"{command} {name}"}
+            args.out.write_text(json.dumps(report, indent=1) + "\n")
+
+        figures = measure(name, args, save)
+        save(figures)
+        print(name, json.dumps({k: v for k, v in figures.items() if k not in ("config", "rounds")}), flush=True)
     return 0
 
 
