@@ -1,14 +1,16 @@
 """Generic-model levers side by side at equal steps (issue 18 part 3; maintainers only).
 
     python benchmarks/generic_levers.py HOME --work W --lfw D/lfw --pairs D/pairsDevTest.txt \
-        --teacher T.npz --out docs/accuracy/levers_part3.json [--steps 1000] [--learning-rate 5e-5] LEVER ...
+        --teacher T.npz --out docs/accuracy/levers_part3.json [--steps 1000] [--learning-rate 5e-5] \
+        [--rounds N] [--continue-home] LEVER ...
 
-HOME is a generic home (``benchmarks/generic_model_home.py``) without a model of its own. Each LEVER (names below,
-joined by ``+`` for a combination; ``start`` is the shipped model untrained) trains a copy of HOME, W/LEVER, from
-the shipped model for exactly ``--steps`` steps (epochs of 200, the same seed and constant learning rate, all else
-the defaults of ``faceverify train --lfw-identities``), then measures it on the validation people of HOME's split
-(never trained on: the 8,192 calibration pairs, the figures to choose by) and, for the report only, on ``--pairs``
-at its calibrated threshold. Each lever's figures are added to ``--out`` as soon as they are measured.
+HOME is a generic home (``benchmarks/generic_model_home.py``). Each LEVER (names below, joined by ``+`` for a
+combination; ``start`` is the shipped model untrained) trains a copy of HOME, W/LEVER, from the shipped model (with
+``--continue-home``, from HOME's own model) for exactly ``--steps`` steps (epochs of 200, the same seed and constant
+learning rate, all else the defaults of ``faceverify train --lfw-identities``), then measures it on the validation
+people of HOME's split (never trained on: the 8,192 calibration pairs, the figures to choose by) and, for the report
+only, on ``--pairs`` at its calibrated threshold. Each lever's figures are added to ``--out`` as soon as they are
+measured.
 """
 from __future__ import annotations
 
@@ -66,7 +68,7 @@ def measure(name: str, args: argparse.Namespace, save) -> dict:
         figures["rounds"], best = [], store.model_path.parent.with_name("best-model")
         history = store.results_dir / "training.json"  # the kept round's, as ship_generic_model.py reads it
         for round_ in range(args.rounds):
-            config = lever_config(name, args, continued=round_ > 0)
+            config = lever_config(name, args, continued=round_ > 0 or args.continue_home)
             if round_:
                 shutil.rmtree(best, ignore_errors=True)
                 shutil.copytree(store.model_path.parent, best)
@@ -110,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--learning-rate", type=float, default=5e-5)
     parser.add_argument("--rounds", type=int, default=1, help="at most this many rounds of --steps (see measure)")
+    parser.add_argument("--continue-home", action="store_true",
+                        help="the first round too continues HOME's own model (a lever's W/LEVER), not the shipped one")
     parser.add_argument("levers", nargs="+")
     args = parser.parse_args(argv)
     unknown = {p for name in args.levers for p in name.split("+")} - set(LEVERS) - {"start"}
@@ -117,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown levers {sorted(unknown)} (or --teacher missing); known: start, {', '.join(LEVERS)}")
     command = (f"python benchmarks/generic_levers.py HOME --work W --lfw D/lfw --pairs D/{args.pairs.name} --teacher "
                f"T.npz --out {args.out.name} --steps {args.steps} --learning-rate {args.learning_rate} --rounds "
-               f"{args.rounds}")
+               f"{args.rounds}{' --continue-home' if args.continue_home else ''}")
     for name in args.levers:
         def save(figures: dict, name: str = name) -> None:
             report = json.loads(args.out.read_text()) if args.out.exists() else {"variants": {}}
