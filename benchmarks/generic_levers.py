@@ -54,8 +54,8 @@ def lever_config(name: str, args: argparse.Namespace, continued: bool = False) -
 def measure(name: str, args: argparse.Namespace, save) -> dict:
     """Train W/NAME (unless ``start``) and measure it on the validation people and the test pairs.
 
-    With ``--rounds`` above 1, rounds of ``--steps`` continue while the validation ROC AUC rises: the first round
-    that does not raise it is undone, and the rounds stop (figures are saved after each)."""
+    With ``--rounds`` above 1 (or ``--continue-home``), rounds of ``--steps`` continue while the validation ROC AUC
+    rises: the first round that does not raise it is undone, and the rounds stop (figures are saved after each)."""
     home = args.work / name
     shutil.rmtree(home, ignore_errors=True)
     shutil.copytree(args.home, home, symlinks=True)
@@ -67,9 +67,11 @@ def measure(name: str, args: argparse.Namespace, save) -> dict:
     else:
         figures["rounds"], best = [], store.model_path.parent.with_name("best-model")
         history = store.results_dir / "training.json"  # the kept round's, as ship_generic_model.py reads it
+        # with --continue-home, the first round too must beat the model it continues (its saved calibration's figures)
+        validation = json.loads(store.calibration_path.read_text())["validation"] if args.continue_home else None
         for round_ in range(args.rounds):
             config = lever_config(name, args, continued=round_ > 0 or args.continue_home)
-            if round_:
+            if validation is not None:
                 shutil.rmtree(best, ignore_errors=True)
                 shutil.copytree(store.model_path.parent, best)
                 shutil.copy2(history, best / history.name)
@@ -81,7 +83,7 @@ def measure(name: str, args: argparse.Namespace, save) -> dict:
                 "history": [{"loss": round(e.loss, 4), "val_loss": round(e.val_loss, 4),
                              "val_accuracy": round(e.val_accuracy, 4)} for e in result.history]})
             save(figures | {"config": asdict(config)})
-            if round_ and result.calibration["validation"]["roc_auc"] <= validation["roc_auc"]:
+            if validation is not None and result.calibration["validation"]["roc_auc"] <= validation["roc_auc"]:
                 shutil.rmtree(store.model_path.parent)
                 (best / history.name).replace(history)
                 best.rename(store.model_path.parent)
