@@ -39,6 +39,11 @@ class TrainingConfig:
     strategy: str = "default"
     replace_if_worse: bool = False  # save the new model even when it does not beat the model in use on held-out data
     minutes: float | None = None  # a time budget: stop after the epoch it runs out in; the rate decays over it
+    augment_strength: float = 1.0  # scales every photometric range of the augmentation (see augment.py)
+    # maintainers' levers for the generic model, used only while training (nothing of them is saved with the model):
+    teacher: str | None = None  # dlib descriptors of the training images (benchmarks/teacher_descriptors.py) ...
+    teacher_weight: float = 0.5  # ... whose soft same-person targets get this share of the pair loss
+    identity_weight: float = 0.0  # weight of an identity-classification head's loss (0: no head)
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "steps_per_epoch"):
@@ -52,6 +57,11 @@ class TrainingConfig:
         if not 0 < self.hard_negatives <= 1:
             raise FaceverifyError(f"the share of hard negatives must be above 0 and at most 1, not "
                                   f"{self.hard_negatives!r}")
+        for name in ("augment_strength", "identity_weight"):
+            if not 0 <= getattr(self, name) < float("inf"):
+                raise FaceverifyError(f"{name.replace('_', ' ')} must be at least 0, not {getattr(self, name)!r}")
+        if not 0 <= self.teacher_weight <= 1:
+            raise FaceverifyError(f"the teacher's weight must be between 0 and 1, not {self.teacher_weight!r}")
         if self.minutes is not None and not 0 < self.minutes < float("inf"):
             raise FaceverifyError(f"the time budget must be above 0 minutes, not {self.minutes!r}")
 

@@ -54,6 +54,7 @@ class PairData:
     owners: np.ndarray  # per image: index of its identity group (for "somebody else" checks)
     train: Split
     validation: Split
+    names: list[str] = field(default_factory=list)  # per image: "folder/file stem" (``Person/Person_0001``)
 
 
 def _order(seed: int, key: str) -> str:
@@ -112,7 +113,7 @@ def load_pair_data(store: Store, seed: int = 0, lfw_identities: bool = False) ->
     owner_array = np.asarray(owners)
     if any(len(np.unique(owner_array[side.negatives])) < 2 for side in (train, validation)):
         raise FaceverifyError("Not enough negative images: import LFW first (faceverify import-lfw PATH)")
-    return PairData(read_crops(paths), owner_array, train, validation)
+    return PairData(read_crops(paths), owner_array, train, validation, [f"{p.parent.name}/{p.stem}" for p in paths])
 
 
 def make_pairs(data: PairData, split: Split, rng: np.random.Generator, negatives_per_positive: int = 1) -> np.ndarray:
@@ -188,9 +189,9 @@ def camera_looks(data: PairData, seed: int) -> dict[int, np.ndarray]:
                                                               data.images[sample]) for i in enrolled}
 
 def epoch_batches(data: PairData, looks: dict[int, np.ndarray], batches: int, size: int, rng: np.random.Generator):
-    """Yield (crop, owner) for every image of ``batches`` training batches of ``size`` images; in each, every other
-    person's images get the batch's enrolled person's camera look (``looks``, see :func:`camera_looks`) with
-    chance LOOK_SHARE."""
+    """Yield (crop, owner, index into ``data.images``) for every image of ``batches`` training batches of ``size``
+    images; in each, every other person's images get the batch's enrolled person's camera look (``looks``, see
+    :func:`camera_looks`) with chance LOOK_SHARE."""
     for _ in range(batches):
         indices, group = sample_batch(data, data.train, size, rng)
         owners = data.owners[indices]
@@ -200,4 +201,4 @@ def epoch_batches(data: PairData, looks: dict[int, np.ndarray], batches: int, si
                 if rng.random() < LOOK_SHARE:
                     for k in np.flatnonzero(owners == owner):
                         images[k] = apply_filter(images[k], looks[group])
-        yield from zip(images, owners)
+        yield from zip(images, owners, indices)

@@ -49,6 +49,7 @@ from faceverify.training.augment import augment_image
 from faceverify.training.calibration import calibrate
 from faceverify.training.checkpoints import DAMAGED_CHECKPOINT, checkpoint_intact, checkpoint_prefix, saved_state
 from faceverify.training.config import EpochResult, Progress, TrainingCancelled, TrainingConfig, TrainingResult
+from faceverify.training.identity_head import IdentityHead
 from faceverify.training.pairs import (
     ENROLLED_PER_BATCH,
     PairData,
@@ -57,6 +58,7 @@ from faceverify.training.pairs import (
     load_pair_data,
     make_pairs,
 )
+from faceverify.training.teacher import Teacher, load_teacher
 from faceverify.verification.cohort import cohort_embeddings, save_held_out
 from faceverify.verification.metrics import evaluate_scores
 
@@ -126,18 +128,22 @@ class Trainer:
         config = self.config
         self._replica_batch()  # a batch that does not split over the devices is an error before anything starts
         data = data or load_pair_data(self.store, config.seed, config.lfw_identities)
+        teacher = load_teacher(config.teacher, data, config.seed) if config.teacher else None
         with self.strategy.scope():
             model = make_siamese(compute_policy())  # bfloat16 convolutions where the CPU has them; float32 weights
             if config.fine_tune or not config.from_scratch:
                 model.set_weights(self._starting_model().get_weights())
+            width = embedding_of(model).output_shape[-1]
+            head = IdentityHead(data, width, config.identity_weight) if config.identity_weight else None
+            variables = model.trainable_variables + (head.layer.trainable_variables if head else [])
             optimizer = tf.keras.optimizers.Adam(config.learning_rate)
-            optimizer.build(model.trainable_variables)
-            checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+            optimizer.build(variables)
+            checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **({"head": head.layer} if head else {}))
         manager = tf.train.CheckpointManager(checkpoint, self.store.checkpoints_dir, max_to_keep=2)
         result = self._restore(manager, checkpoint)
         scorer, looks = Scorer(model), camera_looks(data, config.seed) if config.match_camera else {}
         validation = make_pairs(data, data.validation, np.random.default_rng(config.seed))[:VALIDATION_PAIRS]
-        train_step = self._train_step(model, optimizer)
+        train_step = self._train_step(model, optimizer, variables, teacher, head)
         steps = self._steps_per_epoch(data)
         clock = _Clock(config.epochs - len(result.history))
 
@@ -232,30 +238,42 @@ class Trainer:
         return self.strategy.num_replicas_in_sync * size * (size - 1) // 2
 
     def _dataset(self, data: PairData, looks: dict[int, np.ndarray], epoch: int, steps: int):
-        """A tf.data pipeline of (images, owners) batches, augmented, distributed over the devices."""
+        """A tf.data pipeline of (images, owners, indices) batches, augmented, distributed over the devices."""
         dataset = tf.data.Dataset.from_generator(
             lambda: epoch_batches(data, looks, steps * self.strategy.num_replicas_in_sync,  # one batch per device
                                   self._replica_batch(), np.random.default_rng([self.config.seed, epoch])),
-            output_signature=(tf.TensorSpec((100, 100, 3), tf.uint8), tf.TensorSpec((), tf.int64)))
+            output_signature=(tf.TensorSpec((100, 100, 3), tf.uint8), tf.TensorSpec((), tf.int64),
+                              tf.TensorSpec((), tf.int64)))
         if self.config.augment:
-            dataset = dataset.map(lambda image, owner: (augment_image(image), owner),
+            strength = self.config.augment_strength
+            dataset = dataset.map(lambda image, owner, index: (augment_image(image, strength), owner, index),
                                   num_parallel_calls=tf.data.AUTOTUNE)
         else:
-            dataset = dataset.map(lambda image, owner: (tf.image.convert_image_dtype(image, tf.float32), owner))
+            dataset = dataset.map(lambda image, owner, index: (tf.image.convert_image_dtype(image, tf.float32), owner,
+                                                               index))
         dataset = dataset.batch(self.config.batch_size, drop_remainder=True).prefetch(2)
         return self.strategy.experimental_distribute_dataset(dataset)
 
-    def _train_step(self, model, optimizer) -> Callable:
-        """One distributed GradientTape step on a global batch; returns the balanced binary cross-entropy."""
-        strategy = self.strategy
+    def _train_step(self, model, optimizer, variables: list, teacher: Teacher | None,
+                    head: IdentityHead | None) -> Callable:
+        """One distributed GradientTape step on a global batch; returns its loss: the balanced binary cross-entropy,
+        mixed with the teacher's (``teacher_weight``) and plus the identity head's where they are used."""
+        strategy, config = self.strategy, self.config
         embedding, classifier = embedding_of(model), classifier_of(model)
 
-        def replica_step(images, owners):
+        def replica_step(images, owners, indices):
             with tf.GradientTape() as tape:
-                loss = pair_loss(embedding(images, training=True), owners, classifier, self.config.hard_negatives)
+                embedded = embedding(images, training=True)
+                logits = pair_logits(embedded, classifier)
+                loss = balanced_pair_loss(logits, owners, config.hard_negatives)
+                if teacher:
+                    loss = (1 - config.teacher_weight) * loss + config.teacher_weight * teacher.loss(logits, owners,
+                                                                                                     indices)
+                if head:
+                    loss += head.loss(embedded, owners)
                 loss = loss / strategy.num_replicas_in_sync
-            gradients = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+            gradients = tape.gradient(loss, variables)
+            optimizer.apply_gradients(zip(gradients, variables))
             return loss
 
         @tf.function
@@ -307,11 +325,20 @@ class Trainer:
         atomic.write_text(self.store.checkpoints_dir / "training.json", json.dumps(state, indent=2))
 
 
+def pair_logits(embeddings: tf.Tensor, classifier) -> tf.Tensor:
+    """The classifier's logit for every (i, j) pair of a batch's embeddings, (n, n)."""
+    distances = tf.abs(embeddings[:, None, :] - embeddings[None, :, :])
+    return tf.tensordot(distances, classifier.kernel, 1)[..., 0] + classifier.bias[0]
+
+
 def pair_loss(embeddings: tf.Tensor, owners: tf.Tensor, classifier, hard_share: float = 1.0) -> tf.Tensor:
+    """:func:`balanced_pair_loss` of a batch's embeddings."""
+    return balanced_pair_loss(pair_logits(embeddings, classifier), owners, hard_share)
+
+
+def balanced_pair_loss(logits: tf.Tensor, owners: tf.Tensor, hard_share: float = 1.0) -> tf.Tensor:
     """Binary cross-entropy over every pair of a batch (same owner = 1), each class weighted one half; of the negative
     pairs only the ``hard_share`` with the highest loss count (hard negative mining: easy ones no longer drown them)."""
-    distances = tf.abs(embeddings[:, None, :] - embeddings[None, :, :])
-    logits = tf.tensordot(distances, classifier.kernel, 1)[..., 0] + classifier.bias[0]
     same = tf.cast(tf.equal(owners[:, None], owners[None, :]), tf.float32)
     above = 1.0 - tf.linalg.band_part(tf.ones_like(same), -1, 0)  # each unordered pair once, no self-pairs
     positive, negative = same * above, (1.0 - same) * above
