@@ -331,11 +331,6 @@ def pair_logits(embeddings: tf.Tensor, classifier) -> tf.Tensor:
     return tf.tensordot(distances, classifier.kernel, 1)[..., 0] + classifier.bias[0]
 
 
-def pair_loss(embeddings: tf.Tensor, owners: tf.Tensor, classifier, hard_share: float = 1.0) -> tf.Tensor:
-    """:func:`balanced_pair_loss` of a batch's embeddings."""
-    return balanced_pair_loss(pair_logits(embeddings, classifier), owners, hard_share)
-
-
 def balanced_pair_loss(logits: tf.Tensor, owners: tf.Tensor, hard_share: float = 1.0) -> tf.Tensor:
     """Binary cross-entropy over every pair of a batch (same owner = 1), each class weighted one half; of the negative
     pairs only the ``hard_share`` with the highest loss count (hard negative mining: easy ones no longer drown them)."""

@@ -15,7 +15,7 @@ from faceverify.model.current import model_version
 from faceverify.model.network import embedding_of, load_model
 from faceverify.model.tfruntime import tf
 from faceverify.training.pairs import camera_looks, epoch_batches, load_pair_data
-from faceverify.training.trainer import Trainer, TrainingCancelled, TrainingConfig, pair_loss
+from faceverify.training.trainer import Trainer, TrainingCancelled, TrainingConfig, balanced_pair_loss, pair_logits
 from faceverify.verification.thresholds import threshold
 
 QUICK = dict(epochs=2, steps_per_epoch=1, batch_size=8, replace_if_worse=True)  # random crops: nothing to judge
@@ -63,11 +63,12 @@ def test_pair_loss_is_balanced_cross_entropy_over_every_pair():
             (positive if owners[i] == owners[j] else negative).append(p)
     expected = 0.5 * (-np.mean(np.log(positive)) - np.mean(np.log(1 - np.asarray(negative))))
     assert len(positive) == 2 and len(negative) == 8
-    assert float(pair_loss(tf.constant(embeddings), tf.constant(owners), classifier)) == pytest.approx(expected, 1e-5)
+    logits = pair_logits(tf.constant(embeddings), classifier)
+    assert float(balanced_pair_loss(logits, tf.constant(owners))) == pytest.approx(expected, 1e-5)
     # hard negative mining: a quarter of the 8 negatives, ceil(2.0) = the 2 with the highest scores, count
     hardest = -np.log(1 - np.sort(negative)[-2:])
     mined = 0.5 * (-np.mean(np.log(positive)) + np.mean(hardest))
-    loss = pair_loss(tf.constant(embeddings), tf.constant(owners), classifier, 0.25)
+    loss = balanced_pair_loss(logits, tf.constant(owners), 0.25)
     assert float(loss) == pytest.approx(mined, 1e-5)
 
 
