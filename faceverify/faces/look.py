@@ -18,6 +18,7 @@ import numpy as np
 from faceverify.faces.pipeline import CROP_SIZE
 
 GAIN_LIMITS = (0.25, 4.0)  # a transfer filter never attenuates or amplifies a frequency more than this
+FFT_CHUNK = 64  # crops transformed at a time (see radial_amplitude)
 
 
 def _radius() -> np.ndarray:
@@ -30,9 +31,15 @@ RADIUS = _radius()
 
 
 def radial_amplitude(images: np.ndarray) -> np.ndarray:
-    """Mean amplitude spectrum of uint8 crops (n, 100, 100, 3), averaged over rings: shape (3, radii)."""
-    pixels = np.asarray(images, np.float32).reshape(-1, CROP_SIZE, CROP_SIZE, 3) / 255.0
-    amplitude = np.abs(np.fft.fft2(pixels, axes=(1, 2))).mean(axis=0)  # (100, 100, 3)
+    """Mean amplitude spectrum of uint8 crops (n, 100, 100, 3), averaged over rings: shape (3, radii).
+
+    A chunk of images at a time: one FFT of 1,500 crops at once (a 720 MB complex array) took 14 s, in chunks 1 s."""
+    images = np.asarray(images).reshape(-1, CROP_SIZE, CROP_SIZE, 3)
+    total = np.zeros((CROP_SIZE, CROP_SIZE, 3))
+    for start in range(0, len(images), FFT_CHUNK):
+        pixels = images[start : start + FFT_CHUNK].astype(np.float32) / 255.0
+        total += np.abs(np.fft.fft2(pixels, axes=(1, 2))).sum(axis=0)
+    amplitude = total / max(len(images), 1)  # (100, 100, 3)
     counts = np.bincount(RADIUS.ravel())
     return np.stack([np.bincount(RADIUS.ravel(), amplitude[..., c].ravel()) / counts for c in range(3)])
 
