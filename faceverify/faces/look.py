@@ -44,11 +44,20 @@ def radial_amplitude(images: np.ndarray) -> np.ndarray:
     return np.stack([np.bincount(RADIUS.ravel(), amplitude[..., c].ravel()) / counts for c in range(3)])
 
 
+def radial_gains(look_of: np.ndarray, given_to: np.ndarray) -> np.ndarray:
+    """The gains per ring, (3, radii), from one :func:`radial_amplitude` to another: ``given_to``'s images get
+    ``look_of``'s look."""
+    return np.clip(look_of / np.maximum(given_to, 1e-6), *GAIN_LIMITS)
+
+
+def gain_filter(gains: np.ndarray) -> np.ndarray:
+    """Gains per ring spread over the (100, 100, 3) frequency grid, as :func:`apply_filter` takes them."""
+    return np.moveaxis(gains[:, RADIUS], 0, -1).astype(np.float32)
+
+
 def transfer_filter(look_of: np.ndarray, given_to: np.ndarray) -> np.ndarray:
     """The (100, 100, 3) frequency gains that give images like ``given_to`` the look of ``look_of``."""
-    ratio = radial_amplitude(look_of) / np.maximum(radial_amplitude(given_to), 1e-6)
-    gains = np.clip(ratio, *GAIN_LIMITS)
-    return np.moveaxis(gains[:, RADIUS], 0, -1).astype(np.float32)
+    return gain_filter(radial_gains(radial_amplitude(look_of), radial_amplitude(given_to)))
 
 
 def apply_filter(image: np.ndarray, gains: np.ndarray) -> np.ndarray:
