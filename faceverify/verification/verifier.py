@@ -128,14 +128,11 @@ class Verifier:
         so recently that a further change could leave the same timestamps.
         """
         self._require()
-        stamp = _folder_stamp(self._folders.get(name))  # a folder found before: one stat, no path checks
-        if stamp is None:
-            self._folders[name] = folder = os.fspath(self.store.require_person(name) / "positive")
-            stamp = _folder_stamp(folder)
         with self._lock:
-            cached = self._galleries.get(name)
-            if cached and stamp is not None and cached[2] == stamp:
-                return cached[1]
+            if self._unchanged(name):
+                return self._galleries[name][1]
+        self._folders[name] = folder = os.fspath(self.store.require_person(name) / "positive")
+        stamp = _folder_stamp(folder)
         paths = self.store.images(name, "positive")
         keys = tuple(p.name for p in paths)
         with self._lock:
@@ -146,7 +143,8 @@ class Verifier:
             known = self._read_cache(name)
             missing = [p for p in paths if p.name not in known]
             if missing:
-                known.update(zip((p.name for p in missing), self._gallery_form(self.embed(read_crops(missing)))))
+                embedded = compact(self.embed(read_crops(missing)), self._model.gallery_dtype)  # as galleries hold them
+                known.update(zip((p.name for p in missing), embedded))
             embeddings = (np.stack([known[k] for k in keys]) if keys
                           else np.zeros((0, self._model.size), self._model.gallery_dtype))
             if missing or set(known) != set(keys):
@@ -155,13 +153,10 @@ class Verifier:
             return embeddings
 
     def _unchanged(self, name: str) -> bool:
-        """Whether the person's gallery in memory is known to match their folder (its stamp is the same)."""
+        """Whether the person's gallery in memory is known to match their folder (its stamp is the same): one stat of
+        the folder found before, no path checks."""
         stamp, cached = _folder_stamp(self._folders.get(name)), self._galleries.get(name)
         return stamp is not None and cached is not None and cached[2] == stamp
-
-    def _gallery_form(self, embeddings: np.ndarray) -> np.ndarray:
-        """Embeddings as the loaded model's galleries hold them, in memory and on disk (compact: see :mod:`head`)."""
-        return compact(embeddings, self._model.gallery_dtype)
 
     def _cache_dir(self) -> str:
         """The cache folder of the loaded model: its version, the runtime's format and precision."""
